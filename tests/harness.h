@@ -96,28 +96,53 @@ static inline double test_now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static const struct {
+	int err;
+	const char *name;
+} test_errnames[] = {
+	{ EPERM, "EPERM" },
+	{ ENOENT, "ENOENT" },
+	{ ESRCH, "ESRCH" },
+	{ EINTR, "EINTR" },
+	{ EIO, "EIO" },
+	{ E2BIG, "E2BIG" },
+	{ EBADF, "EBADF" },
+	{ EAGAIN, "EAGAIN" },
+	{ ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" },
+	{ EFAULT, "EFAULT" },
+	{ EBUSY, "EBUSY" },
+	{ EEXIST, "EEXIST" },
+	{ ENODEV, "ENODEV" },
+	{ EINVAL, "EINVAL" },
+	{ EFBIG, "EFBIG" },
+	{ ENOSPC, "ENOSPC" },
+	{ ERANGE, "ERANGE" },
+	{ ENOSYS, "ENOSYS" },
+	{ EOVERFLOW, "EOVERFLOW" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },
+	{ ENXIO, "ENXIO" },
+	{ EUCLEAN, "EUCLEAN" },
+	{ EHWPOISON, "EHWPOISON" },
+};
+
+/* "-EINVAL" for -22, "0" for 0, the number for anything unknown. */
 static inline const char *test_errname(long e)
 {
 	static char buf[32];
 	long v = e < 0 ? -e : e;
+	size_t i;
 
-	switch (v) {
-	case 0:
+	if (!e)
 		return "0";
-#define E(x)                                                              \
-	case x:                                                           \
-		snprintf(buf, sizeof(buf), "%s%s", e < 0 ? "-" : "", #x); \
-		return buf;
-		E(EPERM)
-		E(ENOENT) E(EINTR) E(EIO) E(E2BIG) E(EBADF) E(EAGAIN) E(ENOMEM)
-			E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(ENODEV)
-				E(EINVAL) E(ENOSPC) E(ERANGE) E(ENOSYS)
-					E(EOPNOTSUPP) E(ENXIO) E(EHWPOISON)
-#undef E
-						default
-		    : snprintf(buf, sizeof(buf), "%ld", e);
-		return buf;
-	}
+	for (i = 0; i < sizeof(test_errnames) / sizeof(test_errnames[0]); i++)
+		if (test_errnames[i].err == v) {
+			snprintf(buf, sizeof(buf), "%s%s", e < 0 ? "-" : "",
+				 test_errnames[i].name);
+			return buf;
+		}
+	snprintf(buf, sizeof(buf), "%ld", e);
+	return buf;
 }
 
 #define __test_fail_hdr() \

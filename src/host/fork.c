@@ -26,29 +26,24 @@ static void copy_leaf(struct pt_page *spt, unsigned int from, unsigned int to,
 {
 	struct copy_args *a = arg;
 	struct kvmmu_host *h = a->dst->host;
-	struct pt_page *dpt = NULL;
+	struct pt_page *dpt;
 	unsigned int i;
 
 	if (a->err)
 		return;
+	/* One leaf table of the child covers this whole leaf. */
+	if (!host_pte_offset(a->dst, base + ((hva_t)from << PAGE_SHIFT), true,
+			     &dpt)) {
+		a->err = -ENOMEM;
+		return;
+	}
 	kvmmu_spin_lock(&spt->ptl);
+	kvmmu_spin_lock_nested(&dpt->ptl);
 	for (i = from; i < to; i++) {
 		uint64_t pte = __atomic_load_n(&spt->ent[i], __ATOMIC_RELAXED);
-		hva_t addr = base + ((hva_t)i << PAGE_SHIFT);
-		uint64_t *dptep;
 
 		if (!pte_present(pte))
 			continue;
-		if (!dpt) {
-			/* One leaf table of the child covers this whole leaf. */
-			dptep = host_pte_offset(a->dst, addr, true, &dpt);
-			if (!dptep) {
-				a->err = -ENOMEM;
-				break;
-			}
-			kvmmu_spin_lock_nested(&dpt->ptl);
-		}
-		dptep = &dpt->ent[i];
 		if (a->cow && !(pte & PTE_SPECIAL) && pte_write(pte)) {
 			pte &= ~PTE_WRITE;
 			__atomic_store_n(&spt->ent[i], pte, __ATOMIC_RELEASE);
@@ -57,10 +52,10 @@ static void copy_leaf(struct pt_page *spt, unsigned int from, unsigned int to,
 			kvmmu_get_page(h, pte_pfn(pte));
 			host_page_mapcount_inc(h, pte_pfn(pte));
 		}
-		__atomic_store_n(dptep, pte & ~PTE_YOUNG, __ATOMIC_RELEASE);
+		__atomic_store_n(&dpt->ent[i], pte & ~PTE_YOUNG,
+				 __ATOMIC_RELEASE);
 	}
-	if (dpt)
-		kvmmu_spin_unlock(&dpt->ptl);
+	kvmmu_spin_unlock(&dpt->ptl);
 	kvmmu_spin_unlock(&spt->ptl);
 }
 

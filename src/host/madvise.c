@@ -66,7 +66,13 @@ struct remove_piece {
 	uint64_t off, len;
 };
 
-int kvmmu_madvise(struct kvmmu_mm *mm, hva_t start, size_t len, int advice)
+/*
+ * The mmap_lock mode depends on the advice (madvise_need_mmap_write()),
+ * which clang's static analysis cannot follow; lockdep checks it at run
+ * time in every callee instead.
+ */
+int kvmmu_madvise(struct kvmmu_mm *mm, hva_t start, size_t len,
+		  int advice) NO_THREAD_SAFETY_ANALYSIS
 {
 	bool wlock = madvise_needs_write_lock(advice);
 	struct remove_piece pieces[16];

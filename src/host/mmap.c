@@ -83,12 +83,13 @@ void kvmmu_mmput(struct kvmmu_mm *mm)
 	kvmmu_mmdrop(mm);
 }
 
-void kvmmu_mmap_read_lock(struct kvmmu_mm *mm)
+/* Public wrappers on an opaque mm: lockdep checks them, clang cannot. */
+void kvmmu_mmap_read_lock(struct kvmmu_mm *mm) NO_THREAD_SAFETY_ANALYSIS
 {
 	kvmmu_read_lock(&mm->mmap_lock);
 }
 
-void kvmmu_mmap_read_unlock(struct kvmmu_mm *mm)
+void kvmmu_mmap_read_unlock(struct kvmmu_mm *mm) NO_THREAD_SAFETY_ANALYSIS
 {
 	kvmmu_read_unlock(&mm->mmap_lock);
 }

@@ -28,14 +28,19 @@ static void move_ptes(struct kvmmu_mm *mm, hva_t old, hva_t new, size_t len,
 			*err = -ENOMEM;
 			return;
 		}
-		kvmmu_spin_lock(&opt->ptl);
-		if (npt != opt)
+		if (npt == opt) {
+			kvmmu_spin_lock(&opt->ptl);
+			pte = __atomic_exchange_n(op, 0, __ATOMIC_ACQ_REL);
+			__atomic_store_n(np, pte, __ATOMIC_RELEASE);
+			kvmmu_spin_unlock(&opt->ptl);
+		} else {
+			kvmmu_spin_lock(&opt->ptl);
 			kvmmu_spin_lock_nested(&npt->ptl);
-		pte = __atomic_exchange_n(op, 0, __ATOMIC_ACQ_REL);
-		__atomic_store_n(np, pte, __ATOMIC_RELEASE);
-		if (npt != opt)
+			pte = __atomic_exchange_n(op, 0, __ATOMIC_ACQ_REL);
+			__atomic_store_n(np, pte, __ATOMIC_RELEASE);
 			kvmmu_spin_unlock(&npt->ptl);
-		kvmmu_spin_unlock(&opt->ptl);
+			kvmmu_spin_unlock(&opt->ptl);
+		}
 	}
 }
 

@@ -207,7 +207,7 @@ static kvmmu_pfn_t host_shard_pop(struct kvmmu_host *h,
 	kvmmu_spin_lock(&s->lock);
 	pfn = s->head;
 	if (pfn != HOST_PFN_NONE) {
-		s->head = h->pages[pfn].index;
+		WRITE_ONCE(s->head, h->pages[pfn].index);
 		s->count--;
 	}
 	kvmmu_spin_unlock(&s->lock);
@@ -269,7 +269,7 @@ static void host_free_page(struct kvmmu_host *h, kvmmu_pfn_t pfn)
 
 	kvmmu_spin_lock(&s->lock);
 	p->index = s->head;
-	s->head = pfn;
+	WRITE_ONCE(s->head, pfn);
 	s->count++;
 	kvmmu_spin_unlock(&s->lock);
 }

@@ -29,7 +29,7 @@ static inline hva_t pt_level_size(int level)
 
 struct pt_page *host_pt_alloc(void)
 {
-	struct pt_page *pt = aligned_alloc(64, sizeof(*pt));
+	struct pt_page *pt = aligned_alloc(64, ALIGN(sizeof(*pt), 64));
 
 	if (!pt)
 		return NULL;

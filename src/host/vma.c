@@ -142,15 +142,20 @@ void host_vma_set_range(struct kvmmu_mm *mm, struct host_vma *v, hva_t start,
 {
 	lockdep_assert_held_write(&mm->mmap_lock);
 	kvmmu_itree_remove(&mm->vmas, &v->node);
-	if (v->file)
-		kvmmu_write_lock(&v->file->i_mmap_lock);
 	if (v->flags & VM_PFNMAP)
 		v->pfn += ((int64_t)start - (int64_t)v->start) >> PAGE_SHIFT;
-	v->start = start;
-	v->end = end;
-	v->pgoff = pgoff;
-	if (v->file)
+	if (v->file) {
+		/* truncate reads file VMAs under i_mmap, not the mmap_lock */
+		kvmmu_write_lock(&v->file->i_mmap_lock);
+		v->start = start;
+		v->end = end;
+		v->pgoff = pgoff;
 		kvmmu_write_unlock(&v->file->i_mmap_lock);
+	} else {
+		v->start = start;
+		v->end = end;
+		v->pgoff = pgoff;
+	}
 	v->node.start = start;
 	v->node.last = end - 1;
 	kvmmu_itree_insert(&mm->vmas, &v->node);
@@ -244,8 +249,9 @@ static void vma_info(const struct host_vma *v, struct kvmmu_vma_info *out)
 	out->memtype = v->memtype;
 }
 
+/* Public, on an opaque mm: the caller's lock is checked by lockdep. */
 int __kvmmu_vma_lookup(struct kvmmu_mm *mm, hva_t hva,
-		       struct kvmmu_vma_info *out)
+		       struct kvmmu_vma_info *out) NO_THREAD_SAFETY_ANALYSIS
 {
 	struct host_vma *v = host_find_vma(mm, hva);
 
