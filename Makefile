@@ -66,7 +66,14 @@ CLI := $(O)/kvmmu
 
 all: $(LIB) $(CLI) $(TEST_BINS)
 
-$(O)/%.o: %.c
+# Rebuild everything in $(O) when the compiler or its flags change, so a
+# DEBUG=0 or SAN= build never links objects left from another setting.
+FLAGS_SIG := $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+$(O)/.flags: FORCE
+	@mkdir -p $(O)
+	@echo '$(FLAGS_SIG)' | cmp -s - $@ || echo '$(FLAGS_SIG)' > $@
+
+$(O)/%.o: %.c $(O)/.flags
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -80,7 +87,7 @@ $(CLI): $(CLI_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
-$(O)/tests/%: tests/%.c tests/harness.h $(LIB)
+$(O)/tests/%: tests/%.c tests/harness.h $(LIB) $(O)/.flags
 	$(call msg,TEST,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
@@ -159,5 +166,7 @@ bench:
 clean:
 	$(Q)rm -rf $(O)
 
-.PHONY: all test tsan-test asan-test format-check format check demo bench clean
+FORCE:
+
+.PHONY: FORCE all test tsan-test asan-test format-check format check demo bench clean
 .DELETE_ON_ERROR:

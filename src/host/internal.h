@@ -35,10 +35,14 @@ struct host_page {
 #define HOST_FREE_SHARDS 16
 #define HOST_PFN_NONE	 (~(kvmmu_pfn_t)0)
 
+#define HOST_BUMP_BATCH 64
+
 struct host_free_shard {
 	kvmmu_spinlock_t lock;
 	kvmmu_pfn_t head; /* linked through host_page.index */
 	uint64_t count;
+	/* never-used frames carved from the bump pointer for this shard */
+	kvmmu_pfn_t bump_next, bump_end;
 } __cacheline_aligned;
 
 enum host_stat {

@@ -197,18 +197,44 @@ static struct host_free_shard *host_my_shard(struct kvmmu_host *h)
 	return &h->free[kvmmu_stat_shard() % HOST_FREE_SHARDS];
 }
 
+/*
+ * Take a frame from a shard: its free list first, then its window of
+ * never-used frames, which it refills HOST_BUMP_BATCH at a time from the
+ * host-wide bump pointer (one shared cache line per batch, not per frame).
+ */
 static kvmmu_pfn_t host_shard_pop(struct kvmmu_host *h,
-				  struct host_free_shard *s)
+				  struct host_free_shard *s, bool refill)
 {
-	kvmmu_pfn_t pfn;
+	kvmmu_pfn_t pfn = HOST_PFN_NONE;
 
-	if (READ_ONCE(s->head) == HOST_PFN_NONE)
+	if (!refill && READ_ONCE(s->head) == HOST_PFN_NONE)
 		return HOST_PFN_NONE;
 	kvmmu_spin_lock(&s->lock);
-	pfn = s->head;
-	if (pfn != HOST_PFN_NONE) {
+	if (s->head != HOST_PFN_NONE) {
+		pfn = s->head;
 		WRITE_ONCE(s->head, h->pages[pfn].index);
 		s->count--;
+	} else if (refill) {
+		if (s->bump_next == s->bump_end &&
+		    READ_ONCE(h->next_unused) < h->nr_frames) {
+			kvmmu_pfn_t b = __atomic_fetch_add(&h->next_unused,
+							   HOST_BUMP_BATCH,
+							   __ATOMIC_RELAXED);
+
+			if (b < h->nr_frames) {
+				kvmmu_pfn_t p;
+
+				s->bump_next = b;
+				s->bump_end =
+					min(b + HOST_BUMP_BATCH, h->nr_frames);
+				for (p = b; p < s->bump_end; p++)
+					__atomic_store_n(&h->pages[p].flags,
+							 KVMMU_PG_FREE,
+							 __ATOMIC_RELAXED);
+			}
+		}
+		if (s->bump_next < s->bump_end)
+			pfn = s->bump_next++;
 	}
 	kvmmu_spin_unlock(&s->lock);
 	return pfn;
@@ -221,14 +247,9 @@ kvmmu_pfn_t host_alloc_page(struct kvmmu_host *h, uint32_t flags, bool zero)
 	kvmmu_pfn_t pfn;
 	int i;
 
-	pfn = host_shard_pop(h, mine);
-	if (pfn == HOST_PFN_NONE && READ_ONCE(h->next_unused) < h->nr_frames) {
-		pfn = __atomic_fetch_add(&h->next_unused, 1, __ATOMIC_RELAXED);
-		if (pfn >= h->nr_frames)
-			pfn = HOST_PFN_NONE;
-	}
+	pfn = host_shard_pop(h, mine, true);
 	for (i = 0; pfn == HOST_PFN_NONE && i < HOST_FREE_SHARDS; i++)
-		pfn = host_shard_pop(h, &h->free[i]);
+		pfn = host_shard_pop(h, &h->free[i], true);
 	if (pfn == HOST_PFN_NONE)
 		return HOST_PFN_NONE;
 
@@ -352,11 +373,15 @@ int kvmmu_host_audit(struct kvmmu_host *h, struct kvmmu_host_audit *out)
 	int i;
 
 	a.frames = h->nr_frames - 1;
+	if (used > h->nr_frames)
+		used = h->nr_frames;
 	a.free = h->nr_frames - used;
 	for (i = 0; i < HOST_FREE_SHARDS; i++)
-		a.free += h->free[i].count;
+		a.free += h->free[i].count +
+			  (h->free[i].bump_end - h->free[i].bump_next);
 	for (pfn = 1; pfn < used; pfn++) {
 		struct host_page *p = &h->pages[pfn];
+
 		int rc = __atomic_load_n(&p->refcount, __ATOMIC_RELAXED);
 		int mc = __atomic_load_n(&p->mapcount, __ATOMIC_RELAXED);
 		uint32_t fl = __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
