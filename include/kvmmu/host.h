@@ -147,8 +147,10 @@ void kvmmu_mmap_read_lock(struct kvmmu_mm *mm);
 void kvmmu_mmap_read_unlock(struct kvmmu_mm *mm);
 
 /**
- * kvmmu_mmap() - mmap(2).  @flags: MAP_PRIVATE or MAP_SHARED (exactly one),
- * MAP_ANONYMOUS or a @file, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE.
+ * kvmmu_mmap() - mmap(2).  @flags: MAP_PRIVATE, MAP_SHARED or
+ * MAP_SHARED_VALIDATE (as Linux, the MAP_TYPE bits), MAP_ANONYMOUS or a
+ * @file, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE (unlike Linux, a
+ * populate that runs out of frames fails the call with -ENOMEM).
  * @off: file offset, page aligned.  @addr: hint, or the address with
  * MAP_FIXED (an existing mapping there is unmapped first, with UNMAP).
  * Return: 0 and *out = start; -EINVAL (bad flags, len 0, unaligned
@@ -230,7 +232,9 @@ int kvmmu_mm_memset(struct kvmmu_mm *mm, hva_t addr, int c, size_t len);
 /* --- GUP (hva_to_pfn's host side, kvm-mmu-protocol.md §2.6) -------------- */
 
 #define KVMMU_FOLL_WRITE  (1u << 0) /* need a writable mapping: breaks COW */
-#define KVMMU_FOLL_NOWAIT (1u << 1) /* don't fault: -EAGAIN if it would */
+/* Never fault: -EAGAIN if the PTE does not already allow the access
+ * (stricter than Linux's FOLL_NOWAIT, which only avoids waiting on I/O). */
+#define KVMMU_FOLL_NOWAIT (1u << 1)
 
 /**
  * kvmmu_get_user_page() - get_user_pages() of one page: fault it in if

@@ -34,12 +34,20 @@ static void move_ptes(struct kvmmu_mm *mm, hva_t old, hva_t new, size_t len,
 			__atomic_store_n(np, pte, __ATOMIC_RELEASE);
 			kvmmu_spin_unlock(&opt->ptl);
 		} else {
-			kvmmu_spin_lock(&opt->ptl);
-			kvmmu_spin_lock_nested(&npt->ptl);
+			/*
+			 * Both PTLs, lower table first: moving there and back
+			 * must not take the same pair in both orders (only the
+			 * mmap_lock, held for write, serialises them now).
+			 */
+			struct pt_page *lo = opt < npt ? opt : npt;
+			struct pt_page *hi = opt < npt ? npt : opt;
+
+			kvmmu_spin_lock(&lo->ptl);
+			kvmmu_spin_lock_nested(&hi->ptl);
 			pte = __atomic_exchange_n(op, 0, __ATOMIC_ACQ_REL);
 			__atomic_store_n(np, pte, __ATOMIC_RELEASE);
-			kvmmu_spin_unlock(&npt->ptl);
-			kvmmu_spin_unlock(&opt->ptl);
+			kvmmu_spin_unlock(&hi->ptl);
+			kvmmu_spin_unlock(&lo->ptl);
 		}
 	}
 }
