@@ -365,10 +365,10 @@ struct validate_ctx {
 	})
 
 /*
- * Check the subtree at @n in order; recursion depth is the tree height,
- * which an intact AVL tree keeps below 1.45 log2(count) and which the
- * height check bounds for a broken one only after the children are seen,
- * so @depth caps it independently.
+ * Check the subtree at @n in order (post-order for the per-node checks).
+ * The recursion is as deep as the tree: under 1.45 log2(count) when
+ * intact.  A corrupted tree may be arbitrarily deep or cyclic, which the
+ * height check would notice only after recursing, so @depth caps it.
  */
 static int validate_node(const node_t *n, const node_t *parent,
 			 struct validate_ctx *c, int depth)

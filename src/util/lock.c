@@ -50,14 +50,15 @@
 #include <kvmmu/lock.h>
 #include <kvmmu/log.h>
 
-#ifdef KVMMU_DEBUG
-
-#define LOCKDEP_MAX_HELD 32
-
+/* How a lock is held; a mutex or spinlock is always held for write. */
 enum {
 	HELD_READ = 1,
 	HELD_WRITE = 2
 };
+
+#ifdef KVMMU_DEBUG
+
+#define LOCKDEP_MAX_HELD 32
 
 struct held_lock {
 	const struct kvmmu_lockdep_map *map;
@@ -93,21 +94,24 @@ static void default_reporter(enum kvmmu_lockdep_violation v,
 			     const struct kvmmu_lockdep_map *held,
 			     const char *file, int line)
 {
-	char where[64];
+	char where[64], tk[96] = "", hd[96] = "";
 	int i;
 
 	if (file)
 		snprintf(where, sizeof(where), "%s:%d", file, line);
 	else
 		snprintf(where, sizeof(where), "caller %p", report_ip);
-	pr_err("lockdep: %s at %s: %s%s%s (rank %d)%s%s%s (rank %d)",
+	if (taking)
+		snprintf(tk, sizeof(tk), " lock '%s' (rank %d)", taking->name,
+			 taking->rank);
+	if (held && held != taking)
+		snprintf(hd, sizeof(hd), "%s held '%s' (rank %d)",
+			 taking ? "," : "", held->name, held->rank);
+	pr_err("lockdep: %s at %s:%s%s",
 	       (unsigned int)v < ARRAY_SIZE(violation_name) ?
 		       violation_name[v] :
 		       "violation",
-	       where, taking ? "lock '" : "", taking ? taking->name : "",
-	       taking ? "'" : "", taking ? taking->rank : 0,
-	       held ? ", held '" : "", held ? held->name : "", held ? "'" : "",
-	       held ? held->rank : 0);
+	       where, tk, hd);
 	for (i = 0; i < ld.depth; i++)
 		pr_err("lockdep:   #%d '%s' (rank %d) %s%s, taken by %p", i,
 		       ld.held[i].map->name, ld.held[i].map->rank,
@@ -306,11 +310,6 @@ int kvmmu_lockdep_depth(void)
 
 #else /* !KVMMU_DEBUG: lockdep compiled out */
 
-enum {
-	HELD_READ = 1,
-	HELD_WRITE = 2
-};
-
 static kvmmu_lockdep_reporter_t reporter; /* stored, never called */
 
 kvmmu_lockdep_reporter_t kvmmu_lockdep_set_reporter(kvmmu_lockdep_reporter_t fn)
@@ -352,21 +351,22 @@ static void mutex_init_kind(pthread_mutex_t *m, int kind)
  * Mutexes and spinlocks share their bodies: both are a pthread_mutex_t
  * followed by the lockdep map, and are always held for "write".
  */
-static void plain_lock(pthread_mutex_t *m, const struct kvmmu_lockdep_map *dep,
-		       bool nested, const void *ip)
+static void plain_lock(const void *lock, pthread_mutex_t *m,
+		       const struct kvmmu_lockdep_map *dep, bool nested,
+		       const void *ip)
 {
-	kvmmu_sched_point(KVMMU_SP_LOCK, m);
+	kvmmu_sched_point(KVMMU_SP_LOCK, lock);
 	LD_ACQUIRE(dep, HELD_WRITE, nested, ip);
 	BUG_ON(pthread_mutex_lock(m));
 	LD_RECORD(dep, HELD_WRITE, nested, ip);
 }
 
-static bool plain_trylock(pthread_mutex_t *m,
+static bool plain_trylock(const void *lock, pthread_mutex_t *m,
 			  const struct kvmmu_lockdep_map *dep, const void *ip)
 {
 	int ret;
 
-	kvmmu_sched_point(KVMMU_SP_LOCK, m);
+	kvmmu_sched_point(KVMMU_SP_LOCK, lock);
 	LD_TRY(dep, ip);
 	ret = pthread_mutex_trylock(m);
 	if (ret == EBUSY)
@@ -376,10 +376,10 @@ static bool plain_trylock(pthread_mutex_t *m,
 	return true;
 }
 
-static void plain_unlock(pthread_mutex_t *m,
+static void plain_unlock(const void *lock, pthread_mutex_t *m,
 			 const struct kvmmu_lockdep_map *dep, const void *ip)
 {
-	kvmmu_sched_point(KVMMU_SP_UNLOCK, m);
+	kvmmu_sched_point(KVMMU_SP_UNLOCK, lock);
 	if (LD_RELEASE(dep, HELD_WRITE, ip))
 		BUG_ON(pthread_mutex_unlock(m));
 }
@@ -414,25 +414,25 @@ void kvmmu_mutex_destroy(kvmmu_mutex_t *l)
  */
 void kvmmu_mutex_lock(kvmmu_mutex_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	plain_lock(&l->m, &l->dep, false, CALLER_IP);
+	plain_lock(l, &l->m, &l->dep, false, CALLER_IP);
 }
 
 /* As kvmmu_mutex_lock(), but the rank may equal the highest held rank. */
 void kvmmu_mutex_lock_nested(kvmmu_mutex_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	plain_lock(&l->m, &l->dep, true, CALLER_IP);
+	plain_lock(l, &l->m, &l->dep, true, CALLER_IP);
 }
 
 /* Return: true if taken.  Context: never blocks; not order-checked. */
 bool kvmmu_mutex_trylock(kvmmu_mutex_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	return plain_trylock(&l->m, &l->dep, CALLER_IP);
+	return plain_trylock(l, &l->m, &l->dep, CALLER_IP);
 }
 
 /* Context: the caller holds @l (any order of unlocks is fine). */
 void kvmmu_mutex_unlock(kvmmu_mutex_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	plain_unlock(&l->m, &l->dep, CALLER_IP);
+	plain_unlock(l, &l->m, &l->dep, CALLER_IP);
 }
 
 /* --- spinlock ------------------------------------------------------------- */
@@ -459,17 +459,17 @@ void kvmmu_spin_lock_destroy(kvmmu_spinlock_t *l)
 
 void kvmmu_spin_lock(kvmmu_spinlock_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	plain_lock(&l->m, &l->dep, false, CALLER_IP);
+	plain_lock(l, &l->m, &l->dep, false, CALLER_IP);
 }
 
 void kvmmu_spin_lock_nested(kvmmu_spinlock_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	plain_lock(&l->m, &l->dep, true, CALLER_IP);
+	plain_lock(l, &l->m, &l->dep, true, CALLER_IP);
 }
 
 void kvmmu_spin_unlock(kvmmu_spinlock_t *l) NO_THREAD_SAFETY_ANALYSIS
 {
-	plain_unlock(&l->m, &l->dep, CALLER_IP);
+	plain_unlock(l, &l->m, &l->dep, CALLER_IP);
 }
 
 /* --- rwlock --------------------------------------------------------------- */

@@ -89,6 +89,50 @@ static void require_debug(void)
 #endif
 }
 
+/*
+ * Both builds: correct use is never reported.  In release builds lockdep is
+ * compiled out, so even violations are silent and the depth stays 0.
+ */
+TEST(correct_use_is_silent)
+{
+	kvmmu_mutex_t slots, a80;
+	kvmmu_rwlock_t mmap, child;
+	kvmmu_spinlock_t ptl;
+
+	kvmmu_mutex_init(&slots, "slots_lock", 10);
+	kvmmu_rwlock_init(&mmap, "mmap_lock", 30);
+	kvmmu_rwlock_init(&child, "child mmap_lock", 30);
+	kvmmu_spin_lock_init(&ptl, "ptl", 45);
+	kvmmu_mutex_init(&a80, "a80", 80);
+	install();
+	kvmmu_mutex_lock(&slots);
+	kvmmu_read_lock(&mmap);
+	kvmmu_write_lock_nested(&child);
+	kvmmu_spin_lock(&ptl);
+	lockdep_assert_held(&slots);
+	lockdep_assert_held_read(&mmap);
+	lockdep_assert_held_write(&child);
+	lockdep_assert_held_write(&ptl);
+	lockdep_assert_not_held(&a80);
+	kvmmu_write_unlock(&child); /* not LIFO */
+	kvmmu_mutex_unlock(&slots);
+	kvmmu_spin_unlock(&ptl);
+	kvmmu_read_unlock(&mmap);
+	lockdep_assert_none_held();
+	ASSERT_EQ(kvmmu_lockdep_depth(), 0);
+	ASSERT_EQ(nreps, 0);
+#ifndef KVMMU_DEBUG
+	kvmmu_mutex_lock(&a80);
+	kvmmu_mutex_lock(&slots); /* inversion: compiled out */
+	ASSERT_EQ(kvmmu_lockdep_depth(), 0);
+	lockdep_assert_held(&mmap);
+	lockdep_assert_none_held();
+	kvmmu_mutex_unlock(&a80);
+	kvmmu_mutex_unlock(&slots);
+	ASSERT_EQ(nreps, 0);
+#endif
+}
+
 TEST(order_inversion)
 {
 	kvmmu_mutex_t ptl, mmap;

@@ -296,6 +296,9 @@ TEST(hook_sees_lock_points)
 		kvmmu_mutex_lock(&m);
 		kvmmu_mutex_unlock(&m);
 	}
+#ifdef KVMMU_DEBUG
+	ASSERT_PTR_EQ(last_addr, &m);
+#endif
 	kvmmu_read_lock(&rw);
 	kvmmu_read_unlock(&rw);
 	ASSERT_PTR_EQ(kvmmu_sched_set_hook(NULL), counting_hook);
