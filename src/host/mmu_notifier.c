@@ -90,9 +90,16 @@ void host_mn_release(struct kvmmu_mm *mm)
 		list_del_init(&sub->link);
 		atomic_dec(&mm->mn_nr);
 		sub->released = true;
-		kvmmu_write_unlock(&mm->mn_lock);
+		/*
+		 * Deliver release with the lock held for read: a concurrent
+		 * unregister takes it for write, so it cannot return (and its
+		 * caller free @sub) while this callback still runs, as
+		 * synchronize_srcu() guarantees in the kernel.
+		 */
+		kvmmu_write_downgrade(&mm->mn_lock);
 		if (sub->ops->release)
 			sub->ops->release(sub, mm);
+		kvmmu_read_unlock(&mm->mn_lock);
 	}
 }
 
