@@ -157,7 +157,7 @@ check:
 demo: $(CLI)
 	$(Q)$(CLI) demo
 
-BENCHES ?= host_fault
+BENCHES ?= host_fault populate memslot zap s2pt
 
 bench:
 	$(Q)$(MAKE) --no-print-directory O=$(O)/release DEBUG=0 $(O)/release/kvmmu

@@ -12,7 +12,8 @@
 
 /* Every benchmark, in the order `kvmmu bench -h` lists them. */
 const struct bench *const bench_registry[] = {
-	&bench_host_fault,
+	&bench_host_fault, &bench_s2pt, &bench_populate,
+	&bench_memslot,	   &bench_zap,	&bench_rwlock,
 };
 
 const unsigned int bench_registry_len = ARRAY_SIZE(bench_registry);

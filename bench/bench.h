@@ -45,6 +45,11 @@ const struct bench *bench_find(const char *name);
 
 /* The benchmarks. */
 extern const struct bench bench_host_fault;
+extern const struct bench bench_s2pt;
+extern const struct bench bench_populate;
+extern const struct bench bench_memslot;
+extern const struct bench bench_zap;
+extern const struct bench bench_rwlock;
 
 /* --- helpers ---------------------------------------------------------------- */
 

@@ -39,6 +39,9 @@ struct kvmmu_host_config {
 	uint64_t device_bytes; /* device aperture for PFNMAP; default 16 MiB */
 	bool prepopulate;      /* touch all RAM now (a hypervisor's prealloc) */
 	bool no_poison;	       /* don't poison freed frames (benchmarks) */
+	/* Zero frames when they are freed instead of when they are
+	 * allocated (Linux's init_on_free=1); replaces poisoning. */
+	bool init_on_free;
 };
 
 /**
@@ -88,6 +91,12 @@ kvmmu_pfn_t kvmmu_host_device_base(const struct kvmmu_host *host,
  */
 int kvmmu_page_info(const struct kvmmu_host *host, kvmmu_pfn_t pfn,
 		    struct kvmmu_page_info *out);
+
+/** A frame's generation (bumped on every free); 0 for non-RAM frames.
+ * Context: any, lockless (acquire). */
+uint32_t kvmmu_page_gen(const struct kvmmu_host *host, kvmmu_pfn_t pfn);
+/** Is the frame free (on a free list or never used)?  Racy snapshot. */
+bool kvmmu_page_is_free(const struct kvmmu_host *host, kvmmu_pfn_t pfn);
 
 /**
  * kvmmu_pfn_to_virt() - where the bytes of a frame live in this process.

@@ -72,15 +72,36 @@ typedef struct CAPABILITY("mutex") kvmmu_spinlock {
 } kvmmu_spinlock_t;
 
 /*
- * Reader/writer lock, writer-preferring (no reader recursion allowed).
- * Writers first pass @wgate, held for as long as they hold @rw for write, so
- * that kvmmu_write_downgrade() can trade the write hold for a read hold
- * without another writer slipping in between (POSIX has no downgrade).
+ * Reader/writer lock, writer-preferring (no reader recursion allowed), with
+ * a scalable read side (a "big reader" lock, like Linux's percpu_rw_semaphore).
+ *
+ * Readers count themselves in one of KVMMU_RWLOCK_SHARDS counters, each on
+ * its own cache line (the calling thread's shard), so concurrent readers
+ * share no written cache line; they only read @writer.  A writer passes
+ * @wgate (held for as long as it holds the lock for write, which is what
+ * makes kvmmu_write_downgrade() atomic), raises @writer, which turns new
+ * readers away, and waits for the sum of the counters to drain to zero.
+ * @wait_lock, @rcond and @wcond are the slow path: readers sleep there
+ * while a writer is in, the writer while readers drain.  See the rwlock
+ * section of src/util/lock.c for the protocol.
+ *
+ * Size: about 1.3 KiB (the counters' cache lines), embedded per mm, per
+ * file and per VM.  The counters start at the first 64-byte boundary of
+ * @shard_mem, so the lock needs no over-aligned allocation.
  */
+#define KVMMU_RWLOCK_SHARDS	 16
+/* longs per cache line: one counter per line, the rest is padding */
+#define KVMMU_RWLOCK_SHARD_LONGS (64 / sizeof(long))
+
 typedef struct CAPABILITY("rwlock") kvmmu_rwlock {
-	pthread_rwlock_t rw;
+	int writer;	      /* a writer holds or waits for the lock */
+	int writer_sleeping;  /* ... and sleeps on @wcond */
+	int readers_sleeping; /* readers asleep on @rcond */
 	pthread_mutex_t wgate;
+	pthread_mutex_t wait_lock;
+	pthread_cond_t rcond, wcond;
 	struct kvmmu_lockdep_map dep;
+	long shard_mem[(KVMMU_RWLOCK_SHARDS + 1) * KVMMU_RWLOCK_SHARD_LONGS];
 } kvmmu_rwlock_t;
 
 void kvmmu_mutex_init(kvmmu_mutex_t *l, const char *name, int rank);

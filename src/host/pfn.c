@@ -192,6 +192,22 @@ int kvmmu_page_info(const struct kvmmu_host *h, kvmmu_pfn_t pfn,
 	return 0;
 }
 
+uint32_t kvmmu_page_gen(const struct kvmmu_host *h, kvmmu_pfn_t pfn)
+{
+	if (!host_pfn_is_ram(h, pfn))
+		return 0;
+	return __atomic_load_n(&h->pages[pfn].gen, __ATOMIC_ACQUIRE);
+}
+
+bool kvmmu_page_is_free(const struct kvmmu_host *h, kvmmu_pfn_t pfn)
+{
+	struct kvmmu_page_info pi;
+
+	if (kvmmu_page_info(h, pfn, &pi))
+		return false;
+	return pi.flags & KVMMU_PG_FREE;
+}
+
 static struct host_free_shard *host_my_shard(struct kvmmu_host *h)
 {
 	return &h->free[kvmmu_stat_shard() % HOST_FREE_SHARDS];
@@ -258,7 +274,8 @@ kvmmu_pfn_t host_alloc_page(struct kvmmu_host *h, uint32_t flags, bool zero)
 	p->index = 0;
 	__atomic_store_n(&p->mapcount, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->flags, flags, __ATOMIC_RELAXED);
-	if (zero)
+	/* With init_on_free every free (and never-used) frame is zero. */
+	if (zero && !h->cfg.init_on_free)
 		memset(host_pfn_virt(h, pfn), 0, PAGE_SIZE);
 	/* Publish the frame: a speculative get (GUP-fast) sees 0 until now. */
 	__atomic_store_n(&p->refcount, 1, __ATOMIC_RELEASE);
@@ -281,7 +298,9 @@ static void host_free_page(struct kvmmu_host *h, kvmmu_pfn_t pfn)
 		kvmmu_stats_dec(&h->stats, HS_NR_ANON);
 	else if (flags & KVMMU_PG_PAGECACHE)
 		kvmmu_stats_dec(&h->stats, HS_NR_SHMEM);
-	if (!h->cfg.no_poison)
+	if (h->cfg.init_on_free)
+		memset(host_pfn_virt(h, pfn), 0, PAGE_SIZE);
+	else if (!h->cfg.no_poison)
 		memset(host_pfn_virt(h, pfn), HOST_POISON, PAGE_SIZE);
 	p->mapping = NULL;
 	__atomic_store_n(&p->flags, KVMMU_PG_FREE, __ATOMIC_RELAXED);

@@ -31,6 +31,7 @@ struct cli_cmd {
 /* The subcommands (cmd_<name>.c). */
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_stress(int argc, char **argv);
 
 /**
  * cli_parse_size() - a byte count: decimal digits with an optional K, M

@@ -15,6 +15,7 @@
 static const struct cli_cmd commands[] = {
 	{ "demo", "narrated, self-checking tour of the host model", cmd_demo },
 	{ "bench", "run a benchmark (kvmmu bench -h lists them)", cmd_bench },
+	{ "stress", "concurrent stress with the checker on", cmd_stress },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memslots: the guest-physical layout of a VM (kvm-mmu-protocol.md §2).
+ *
+ * Each address space has two memslot sets, kvm->__memslots[as][0..1], and
+ * an RCU-style pointer kvm->memslots[as] to the active one.  Readers (vCPU
+ * faults, MMU-notifier handlers, the checker) use the active set inside an
+ * SRCU read-side section of kvm->srcu, or with slots_lock held.  A slot
+ * object is shared by both sets: it embeds two nodes for each index
+ * (hva_node[2], gfn_node[2]) and a set only ever links node [node_idx], so
+ * the two sets can be edited independently.  A set also has an id table
+ * (slot id → slot) and a last-used hint for gfn lookups.
+ *
+ * An update (slots_lock held) never edits the active set: it edits the
+ * inactive one, swaps the two (publishing with a release store, then
+ * waiting an SRCU grace period), and replays the same edit on the set that
+ * has just become inactive.  A published slot object is immutable; a
+ * change of flags or base gfn installs a new object.  Deleting or moving a
+ * slot goes through two swaps: the first publishes an INVALID copy, after
+ * which no fault can install a stage-2 entry for the old range, and the
+ * old range is zapped; the second publishes the final state.
+ *
+ *   gfn_tree   interval tree over [base_gfn, base_gfn + npages - 1];
+ *	       never overlapping, so a lookup is a plain binary descent
+ *   hva_tree   interval tree over [uaddr, uaddr + size - 1]; overlaps
+ *	       (aliasing) allowed, searched by the notifier glue
+ *   id_table   KVMMU_MEM_SLOTS_NUM pointers, by slot id
+ *
+ * Lock order: slots_lock → slots_arch_lock → mn_invalidate_lock; the SRCU
+ * grace period runs with slots_lock only (slots_arch_lock is dropped at
+ * publication, as in KVM).
+ *
+ * A rejected update logs the check that refused it at debug level
+ * ("memslot: <why>"), so that tests can tell which of several -EINVAL
+ * checks fired first.
+ *
+ * Models: virt/kvm/kvm_main.c (the memslot half) and
+ * include/linux/kvm_host.h (the lookups).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The flags user space may set, without guest_memfd (not modelled yet). */
+#define MEMSLOT_V1_FLAGS (KVMMU_MEM_LOG_DIRTY_PAGES | KVMMU_MEM_READONLY)
+
+/* Refuse an update: say which check did it (debug log), return @err. */
+#define reject(err, why)                                    \
+	({                                                  \
+		pr_debug("memslot: %s (%d)", (why), (err)); \
+		(err);                                      \
+	})
+
+static inline int slot_node_idx(const struct kvmmu_memslots *slots)
+{
+	return slots->node_idx;
+}
+
+static inline struct kvmmu_memory_slot *
+gfn_node_to_slot(struct kvmmu_itree_node *n, int idx)
+{
+	return container_of(n, struct kvmmu_memory_slot, gfn_node[idx]);
+}
+
+/* --- sets ----------------------------------------------------------------- */
+
+static void memslots_set_init(struct kvmmu_memslots *slots, int as_id,
+			      int node_idx)
+{
+	slots->generation = (uint64_t)as_id;
+	slots->last_used_slot = NULL;
+	kvmmu_itree_init(&slots->hva_tree);
+	kvmmu_itree_init(&slots->gfn_tree);
+	slots->node_idx = node_idx;
+	slots->nr_slots = 0;
+}
+
+/**
+ * kvmmu_memslots_init() - set up both memslot sets of every address space.
+ * @kvm: the VM being created (kvm->arch set).
+ *
+ * Each set starts empty with generation = its address-space id (so the
+ * generations of different address spaces never collide), node_idx 0 or
+ * 1, and set 0 is the active one.
+ *
+ * Models: virt/kvm/kvm_main.c kvm_create_vm() (the memslot part,
+ * kvm-mmu-protocol.md §1.2)
+ * Context: VM creation; nothing else uses @kvm yet.
+ * Return: 0; -ENOMEM (nothing left allocated); -EINVAL (the arch has more
+ * address spaces than KVMMU_MAX_NR_ADDRESS_SPACES, a bug).
+ */
+int kvmmu_memslots_init(struct kvmmu_vm *kvm)
+{
+	unsigned int as, i;
+
+	if (WARN_ON(kvmmu_nr_as(kvm) > KVMMU_MAX_NR_ADDRESS_SPACES))
+		return -EINVAL;
+	for (as = 0; as < kvmmu_nr_as(kvm); as++) {
+		for (i = 0; i < 2; i++) {
+			struct kvmmu_memslots *slots = &kvm->__memslots[as][i];
+
+			memslots_set_init(slots, (int)as, (int)i);
+			slots->id_table = calloc(KVMMU_MEM_SLOTS_NUM,
+						 sizeof(*slots->id_table));
+			if (!slots->id_table) {
+				kvmmu_memslots_destroy(kvm);
+				return -ENOMEM;
+			}
+		}
+		kvm->memslots[as] = &kvm->__memslots[as][0];
+	}
+	kvm->nr_memslot_pages = 0;
+	return 0;
+}
+
+static void free_memslot(struct kvmmu_memory_slot *slot)
+{
+	free(slot->dirty_bitmap);
+	free(slot);
+}
+
+/**
+ * kvmmu_memslots_destroy() - free every slot and both sets of every
+ * address space.
+ * @kvm: the VM being destroyed.
+ *
+ * At rest both sets hold the same slot objects; they are freed once,
+ * through the set with node_idx 1 (as KVM does).  Safe on a partly
+ * initialised VM (NULL id tables are skipped).
+ *
+ * Models: virt/kvm/kvm_main.c kvm_free_memslots() (from kvm_destroy_vm(),
+ * kvm-mmu-protocol.md §1.2)
+ * Context: VM teardown; no reader or updater can reach the memslots.
+ * Return: nothing.
+ */
+void kvmmu_memslots_destroy(struct kvmmu_vm *kvm)
+{
+	unsigned int as, i, id;
+
+	for (as = 0; as < KVMMU_MAX_NR_ADDRESS_SPACES; as++) {
+		for (i = 0; i < 2; i++) {
+			struct kvmmu_memslots *slots = &kvm->__memslots[as][i];
+
+			if (!slots->id_table)
+				continue;
+			if (slots->node_idx == 1)
+				for (id = 0; id < KVMMU_MEM_SLOTS_NUM; id++)
+					if (slots->id_table[id])
+						free_memslot(
+							slots->id_table[id]);
+			free(slots->id_table);
+			slots->id_table = NULL;
+			kvmmu_itree_init(&slots->hva_tree);
+			kvmmu_itree_init(&slots->gfn_tree);
+			slots->last_used_slot = NULL;
+			slots->nr_slots = 0;
+		}
+		kvm->memslots[as] = NULL;
+	}
+}
+
+/**
+ * kvmmu_memslots() - the active memslot set of @as_id.
+ * @kvm: the VM.
+ * @as_id: the address space, < kvmmu_nr_as(@kvm).
+ *
+ * The acquire load pairs with the release store that publishes a set, so
+ * the set's trees and slots are fully visible.  Debug builds check that
+ * the caller is inside an SRCU section of kvm->srcu or holds slots_lock.
+ *
+ * Models: include/linux/kvm_host.h __kvm_memslots() (kvm-mmu-protocol.md
+ * §2.1)
+ * Context: SRCU read side of kvm->srcu, or slots_lock.
+ * Return: the set; valid until the SRCU section ends or slots_lock is
+ * dropped.
+ */
+struct kvmmu_memslots *kvmmu_memslots(struct kvmmu_vm *kvm, int as_id)
+{
+#ifdef KVMMU_DEBUG
+	if (!kvmmu_srcu_read_lock_held(&kvm->srcu))
+		lockdep_assert_held(&kvm->slots_lock);
+#endif
+	return smp_load_acquire(&kvm->memslots[as_id]);
+}
+
+/* The active set, for the updater (slots_lock held). */
+static struct kvmmu_memslots *active_memslots(struct kvmmu_vm *kvm, int as_id)
+	REQUIRES(kvm->slots_lock)
+{
+	return READ_ONCE(kvm->memslots[as_id]);
+}
+
+/*
+ * The set that is not published.  No reader can be in it: it was
+ * unpublished by a swap that then waited for an SRCU grace period.
+ * Models: virt/kvm/kvm_main.c kvm_get_inactive_memslots() (§2.1)
+ */
+static struct kvmmu_memslots *inactive_memslots(struct kvmmu_vm *kvm, int as_id)
+	REQUIRES(kvm->slots_lock)
+{
+	int idx = slot_node_idx(active_memslots(kvm, as_id)) ^ 1;
+
+	return &kvm->__memslots[as_id][idx];
+}
+
+/* --- lookups -------------------------------------------------------------- */
+
+static inline bool slot_has_gfn(const struct kvmmu_memory_slot *slot, gfn_t gfn)
+{
+	return gfn >= slot->base_gfn && gfn - slot->base_gfn < slot->npages;
+}
+
+/*
+ * Binary descent of the gfn tree: its intervals never overlap, so a node
+ * that does not contain @gfn says which side can.
+ * Models: include/linux/kvm_host.h search_memslots() (§2.6)
+ */
+static struct kvmmu_memory_slot *search_memslots(struct kvmmu_memslots *slots,
+						 gfn_t gfn)
+{
+	struct kvmmu_itree_node *n = slots->gfn_tree.root;
+
+	while (n) {
+		if (gfn < n->start)
+			n = n->left;
+		else if (gfn > n->last)
+			n = n->right;
+		else
+			return gfn_node_to_slot(n, slot_node_idx(slots));
+	}
+	return NULL;
+}
+
+/**
+ * kvmmu_gfn_to_memslot() - the slot of @slots that contains @gfn.
+ * @slots: a set obtained from kvmmu_memslots().
+ * @gfn: the guest frame.
+ *
+ * Tries the set's last-used hint, then descends the gfn tree (O(log n))
+ * and makes the result the new hint.  The hint is a relaxed atomic: a
+ * stale one only costs the descent.  INVALID slots are returned too.
+ *
+ * Models: include/linux/kvm_host.h __gfn_to_memslot() / search_memslots()
+ * (kvm-mmu-protocol.md §2.6)
+ * Context: SRCU read side of kvm->srcu, or slots_lock.
+ * Return: the slot, or NULL.
+ */
+struct kvmmu_memory_slot *kvmmu_gfn_to_memslot(struct kvmmu_memslots *slots,
+					       gfn_t gfn)
+{
+	struct kvmmu_memory_slot *slot = READ_ONCE(slots->last_used_slot);
+
+	if (slot && slot_has_gfn(slot, gfn))
+		return slot;
+	slot = search_memslots(slots, gfn);
+	if (slot)
+		WRITE_ONCE(slots->last_used_slot, slot);
+	return slot;
+}
+
+/* --- editing the inactive set --------------------------------------------- */
+
+static void insert_gfn_node(struct kvmmu_memslots *slots,
+			    struct kvmmu_memory_slot *slot)
+{
+	struct kvmmu_itree_node *n = &slot->gfn_node[slot_node_idx(slots)];
+
+	n->start = slot->base_gfn;
+	n->last = slot->base_gfn + slot->npages - 1;
+	/* KVM BUG()s on a duplicate; the -EEXIST check makes it impossible. */
+	WARN_ON_ONCE(
+		kvmmu_itree_iter_first(&slots->gfn_tree, n->start, n->last));
+	kvmmu_itree_insert(&slots->gfn_tree, n);
+}
+
+/*
+ * Replace @old by @new in the inactive set of their address space: @old
+ * NULL inserts, @new NULL removes.  The last-used hint moves with the slot.
+ * Models: virt/kvm/kvm_main.c kvm_replace_memslot() (§2.1)
+ */
+static void replace_memslot(struct kvmmu_vm *kvm, struct kvmmu_memory_slot *old,
+			    struct kvmmu_memory_slot *new)
+	REQUIRES(kvm->slots_lock)
+{
+	int as_id = old ? old->as_id : new->as_id;
+	struct kvmmu_memslots *slots = inactive_memslots(kvm, as_id);
+	int idx = slot_node_idx(slots);
+
+	if (old) {
+		WARN_ON(slots->id_table[old->id] != old);
+		slots->id_table[old->id] = NULL;
+		kvmmu_itree_remove(&slots->hva_tree, &old->hva_node[idx]);
+		kvmmu_itree_remove(&slots->gfn_tree, &old->gfn_node[idx]);
+		if (READ_ONCE(slots->last_used_slot) == old)
+			WRITE_ONCE(slots->last_used_slot, new);
+		slots->nr_slots--;
+	}
+	if (!new)
+		return;
+
+	new->hva_node[idx].start = new->userspace_addr;
+	new->hva_node[idx].last = kvmmu_slot_hva_end(new) - 1;
+	slots->id_table[new->id] = new;
+	kvmmu_itree_insert(&slots->hva_tree, &new->hva_node[idx]);
+	insert_gfn_node(slots, new);
+	slots->nr_slots++;
+}
+
+/*
+ * Publish the inactive set of @as_id and wait until no reader can still
+ * be in the set it replaces.
+ *
+ * The generation: the new set carries the old one with the
+ * update-in-progress bit (bit 63) while it is published and the grace
+ * period runs, so anything cached against the old generation mismatches;
+ * then it becomes old + number of address spaces (each address space
+ * keeps its own residue modulo that number, so they never collide).
+ *
+ * Publication waits until no MMU-notifier invalidation is between start()
+ * and end() (mn_active_invalidate_count == 0): both halves of one
+ * invalidation must see the same set.  The notifier's end() broadcasts
+ * mn_memslots_update_wait when the count drops to 0 and the updater said
+ * it waits.  pthread_cond_wait() drops and retakes the lock's pthread
+ * mutex without the wrapper; that is consistent for lockdep, which tracks
+ * holds per thread: this thread keeps the lock "held" while it sleeps,
+ * and the notifier threads record their own holds.
+ *
+ * Models: virt/kvm/kvm_main.c kvm_swap_active_memslots() (§2.4)
+ */
+static void swap_active_memslots(struct kvmmu_vm *kvm, int as_id)
+	REQUIRES(kvm->slots_lock) RELEASE(kvm->slots_arch_lock)
+{
+	struct kvmmu_memslots *slots = inactive_memslots(kvm, as_id);
+	uint64_t gen = READ_ONCE(active_memslots(kvm, as_id)->generation);
+
+	WARN_ON(gen & KVMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+	WRITE_ONCE(slots->generation,
+		   gen | KVMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS);
+
+	kvmmu_spin_lock(&kvm->mn_invalidate_lock);
+	while (READ_ONCE(kvm->mn_active_invalidate_count)) {
+		kvm->mn_memslots_update_waiting = true;
+		pthread_cond_wait(&kvm->mn_memslots_update_wait,
+				  &kvm->mn_invalidate_lock.m);
+	}
+	kvm->mn_memslots_update_waiting = false;
+	/* rcu_assign_pointer(): the set's contents before the pointer. */
+	smp_store_release(&kvm->memslots[as_id], slots);
+	kvmmu_spin_unlock(&kvm->mn_invalidate_lock);
+
+	kvmmu_mutex_unlock(&kvm->slots_arch_lock);
+	kvmmu_synchronize_srcu(&kvm->srcu);
+
+	/* kvm_arch_memslots_updated() would go here (x86 MMIO generation). */
+	gen = READ_ONCE(slots->generation) &
+	      ~KVMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS;
+	WRITE_ONCE(slots->generation, gen + kvmmu_nr_as(kvm));
+	kvmmu_stats_inc(&kvm->stats, KVM_STAT_MEMSLOT_UPDATES);
+}
+
+/*
+ * Swap, then replay @old → @new on the set that just became inactive.
+ * Models: virt/kvm/kvm_main.c kvm_activate_memslot() (§2.3)
+ */
+static void activate_memslot(struct kvmmu_vm *kvm,
+			     struct kvmmu_memory_slot *old,
+			     struct kvmmu_memory_slot *new)
+	REQUIRES(kvm->slots_lock) RELEASE(kvm->slots_arch_lock)
+{
+	int as_id = old ? old->as_id : new->as_id;
+
+	swap_active_memslots(kvm, as_id);
+	replace_memslot(kvm, old, new);
+}
+
+/* Everything but the tree nodes. */
+static void copy_memslot(struct kvmmu_memory_slot *dest,
+			 const struct kvmmu_memory_slot *src)
+{
+	dest->base_gfn = src->base_gfn;
+	dest->npages = src->npages;
+	dest->userspace_addr = src->userspace_addr;
+	dest->flags = src->flags;
+	dest->id = src->id;
+	dest->as_id = src->as_id;
+	dest->dirty_bitmap = src->dirty_bitmap;
+}
+
+/*
+ * Publish an INVALID copy of @old, then zap @old's stage-2 entries.  From
+ * the swap on, a fault in the range finds the INVALID slot and installs
+ * nothing, so after the zap no entry for the old range can exist.
+ * Models: virt/kvm/kvm_main.c kvm_invalidate_memslot() (§2.3)
+ */
+static void invalidate_memslot(struct kvmmu_vm *kvm,
+			       struct kvmmu_memory_slot *old,
+			       struct kvmmu_memory_slot *invalid)
+	REQUIRES(kvm->slots_lock, kvm->slots_arch_lock)
+{
+	copy_memslot(invalid, old);
+	invalid->flags |= KVMMU_MEMSLOT_INVALID;
+	replace_memslot(kvm, old, invalid);
+
+	/* Drops slots_arch_lock; the INVALID slot is now the active one. */
+	swap_active_memslots(kvm, old->as_id);
+
+	kvmmu_arch_flush_shadow_memslot(kvm, old);
+	/* kvm_arch_guest_memory_reclaimed(): nothing to do in the model. */
+
+	kvmmu_mutex_lock(&kvm->slots_arch_lock);
+	/* old->arch = invalid->arch: the model's slots have no arch state. */
+}
+
+/*
+ * Models: virt/kvm/kvm_main.c kvm_prepare_memory_region() (§2.5).  The
+ * dirty bitmap and the arch hook (arm64 §5.5) come with later issues, so
+ * preparing cannot fail yet; the callers keep KVM's unwinding anyway.
+ */
+static int prepare_memory_region(struct kvmmu_vm *kvm,
+				 const struct kvmmu_memory_slot *old,
+				 struct kvmmu_memory_slot *new,
+				 enum kvmmu_mr_change change)
+	REQUIRES(kvm->slots_lock, kvm->slots_arch_lock)
+{
+	if (change != KVMMU_MR_DELETE)
+		new->dirty_bitmap = NULL;
+	return 0;
+}
+
+/*
+ * Account the pages and free what the update detached.
+ * Models: virt/kvm/kvm_main.c kvm_commit_memory_region() (§2.3)
+ */
+static void commit_memory_region(struct kvmmu_vm *kvm,
+				 struct kvmmu_memory_slot *old,
+				 const struct kvmmu_memory_slot *new,
+				 enum kvmmu_mr_change change)
+	REQUIRES(kvm->slots_lock)
+{
+	switch (change) {
+	case KVMMU_MR_CREATE:
+		kvm->nr_memslot_pages += new->npages;
+		break;
+	case KVMMU_MR_DELETE:
+		kvm->nr_memslot_pages -= old->npages;
+		free_memslot(old);
+		break;
+	case KVMMU_MR_MOVE:
+	case KVMMU_MR_FLAGS_ONLY:
+		/* Only the object: a bitmap would have moved to @new. */
+		free(old);
+		break;
+	}
+}
+
+/*
+ * Apply one validated change.  slots_arch_lock is taken here and dropped
+ * by the (last) swap; @old and @new are owned by the memslots afterwards
+ * (@new is freed by the caller only on error).
+ * Models: virt/kvm/kvm_main.c kvm_set_memslot() (§2.3)
+ */
+static int set_memslot(struct kvmmu_vm *kvm, struct kvmmu_memory_slot *old,
+		       struct kvmmu_memory_slot *new,
+		       enum kvmmu_mr_change change) REQUIRES(kvm->slots_lock)
+{
+	struct kvmmu_memory_slot *invalid = NULL;
+	int r;
+
+	kvmmu_mutex_lock(&kvm->slots_arch_lock);
+
+	if (change == KVMMU_MR_DELETE || change == KVMMU_MR_MOVE) {
+		invalid = calloc(1, sizeof(*invalid));
+		if (!invalid) {
+			kvmmu_mutex_unlock(&kvm->slots_arch_lock);
+			return -ENOMEM;
+		}
+		invalidate_memslot(kvm, old, invalid);
+	}
+
+	r = prepare_memory_region(kvm, old, new, change);
+	if (r) {
+		/* Put @old back exactly as it was (invariant 15). */
+		if (invalid) {
+			activate_memslot(kvm, invalid, old);
+			free(invalid);
+		} else {
+			kvmmu_mutex_unlock(&kvm->slots_arch_lock);
+		}
+		return r;
+	}
+
+	switch (change) {
+	case KVMMU_MR_CREATE: /* kvm_create_memslot() */
+		replace_memslot(kvm, NULL, new);
+		activate_memslot(kvm, NULL, new);
+		break;
+	case KVMMU_MR_DELETE: /* kvm_delete_memslot() */
+		replace_memslot(kvm, old, NULL);
+		activate_memslot(kvm, invalid, NULL);
+		break;
+	case KVMMU_MR_MOVE: /* kvm_move_memslot() */
+		replace_memslot(kvm, old, new);
+		activate_memslot(kvm, invalid, new);
+		break;
+	case KVMMU_MR_FLAGS_ONLY: /* kvm_update_flags_memslot() */
+		replace_memslot(kvm, old, new);
+		activate_memslot(kvm, old, new);
+		break;
+	}
+	free(invalid);
+
+	commit_memory_region(kvm, old, new, change);
+	return 0;
+}
+
+/* --- the ioctl -------------------------------------------------------------- */
+
+/*
+ * Models: virt/kvm/kvm_main.c check_memory_region_flags() (§2.2 row 1).
+ * guest_memfd is not modelled yet, so GUEST_MEMFD is never valid; every
+ * arch has read-only memory.
+ */
+static int
+check_memory_region_flags(struct kvmmu_vm *kvm,
+			  const struct kvmmu_userspace_memory_region2 *mem)
+{
+	uint32_t valid_flags = KVMMU_MEM_LOG_DIRTY_PAGES | KVMMU_MEM_READONLY;
+
+	if (mem->flags & ~valid_flags)
+		return reject(-EINVAL, "flags not valid");
+	return 0;
+}
+
+/* access_ok(): [addr, addr + size) lies in the user address space. */
+static bool access_ok(uint64_t addr, uint64_t size)
+{
+	return size <= KVMMU_TASK_SIZE && addr <= KVMMU_TASK_SIZE - size;
+}
+
+/*
+ * Any slot of @slots other than @id intersecting [start, end)?
+ * Models: virt/kvm/kvm_main.c kvm_check_memslot_overlap() (§2.2 row 14)
+ */
+static bool check_memslot_overlap(struct kvmmu_memslots *slots, int id,
+				  gfn_t start, gfn_t end)
+{
+	int idx = slot_node_idx(slots);
+	struct kvmmu_itree_node *n;
+
+	kvmmu_itree_for_each(n, &slots->gfn_tree, start, end - 1)
+		if (gfn_node_to_slot(n, idx)->id != id)
+			return true;
+	return false;
+}
+
+/*
+ * Every check of §2.2, in KVM's order, then the change itself.
+ * Models: virt/kvm/kvm_main.c kvm_set_memory_region() (§2.2)
+ */
+static int set_memory_region(struct kvmmu_vm *kvm,
+			     const struct kvmmu_userspace_memory_region2 *mem)
+	REQUIRES(kvm->slots_lock)
+{
+	struct kvmmu_memory_slot *old, *new;
+	struct kvmmu_memslots *slots;
+	enum kvmmu_mr_change change;
+	unsigned int as_id, id;
+	uint64_t npages;
+	gfn_t base_gfn;
+	int r;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	r = check_memory_region_flags(kvm, mem);
+	if (r)
+		return r;
+
+	as_id = mem->slot >> 16;
+	id = (uint16_t)mem->slot;
+
+	/* General sanity checks (an unsigned long is 64 bits here). */
+	if (mem->memory_size & (PAGE_SIZE - 1))
+		return reject(-EINVAL, "memory_size not page aligned");
+	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
+		return reject(-EINVAL, "guest_phys_addr not page aligned");
+	/* untagged_addr() is the identity: a tagged address fails access_ok */
+	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	    !access_ok(mem->userspace_addr, mem->memory_size))
+		return reject(-EINVAL, "userspace_addr not aligned or not "
+				       "accessible");
+	/* Row 5, guest_memfd_offset: unreachable, GUEST_MEMFD was refused. */
+	if (as_id >= kvmmu_nr_as(kvm) || id >= KVMMU_MEM_SLOTS_NUM)
+		return reject(-EINVAL, "address space or slot id out of range");
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
+		return reject(-EINVAL, "guest_phys_addr + memory_size wraps");
+	/* Internal slots are exempt (they have no dirty bitmap). */
+	if (id < kvmmu_vm_user_mem_slots(kvm) &&
+	    (mem->memory_size >> PAGE_SHIFT) > KVMMU_MEM_MAX_NR_PAGES)
+		return reject(-EINVAL, "too many pages");
+
+	slots = active_memslots(kvm, (int)as_id);
+	/* id_to_memslot(); the object may be freed by set_memslot(). */
+	old = slots->id_table[id];
+
+	if (!mem->memory_size) {
+		if (!old || !old->npages)
+			return reject(-EINVAL, "deleting a slot that does "
+					       "not exist");
+		if (WARN_ON_ONCE(kvm->nr_memslot_pages < old->npages))
+			return -EIO;
+		return set_memslot(kvm, old, NULL, KVMMU_MR_DELETE);
+	}
+
+	base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
+	npages = mem->memory_size >> PAGE_SHIFT;
+
+	if (!old || !old->npages) {
+		change = KVMMU_MR_CREATE;
+		/* The total must fit an unsigned long. */
+		if (kvm->nr_memslot_pages + npages < kvm->nr_memslot_pages)
+			return reject(-EINVAL, "total memslot pages wrap");
+	} else {
+		/* guest_memfd slots are immutable (only delete). */
+		if (mem->flags & KVMMU_MEM_GUEST_MEMFD)
+			return reject(-EINVAL, "modifying a guest_memfd slot");
+		if (mem->userspace_addr != old->userspace_addr ||
+		    npages != old->npages ||
+		    ((mem->flags ^ old->flags) &
+		     (KVMMU_MEM_READONLY | KVMMU_MEM_GUEST_MEMFD)))
+			return reject(-EINVAL, "changing size, userspace_addr "
+					       "or READONLY of a slot");
+		if (base_gfn != old->base_gfn)
+			change = KVMMU_MR_MOVE;
+		else if (mem->flags != old->flags)
+			change = KVMMU_MR_FLAGS_ONLY;
+		else
+			return 0; /* nothing to change */
+	}
+
+	if ((change == KVMMU_MR_CREATE || change == KVMMU_MR_MOVE) &&
+	    check_memslot_overlap(slots, (int)id, base_gfn, base_gfn + npages))
+		return reject(-EEXIST, "guest physical range overlaps a slot");
+
+	new = calloc(1, sizeof(*new));
+	if (!new)
+		return -ENOMEM;
+	new->as_id = (uint16_t)as_id;
+	new->id = (uint16_t)id;
+	new->base_gfn = base_gfn;
+	new->npages = npages;
+	new->flags = mem->flags;
+	new->userspace_addr = mem->userspace_addr;
+	/* kvm_gmem_bind() would go here (guest_memfd is a later issue). */
+
+	r = set_memslot(kvm, old, new, change);
+	if (r)
+		free(new);
+	return r;
+}
+
+/*
+ * The VM ioctl: user slot ids only, then everything under slots_lock.
+ * Models: virt/kvm/kvm_main.c kvm_vm_ioctl_set_memory_region() (§2.2)
+ */
+static int
+vm_ioctl_set_memory_region(struct kvmmu_vm *kvm,
+			   const struct kvmmu_userspace_memory_region2 *mem)
+{
+	int r;
+
+	if ((uint16_t)mem->slot >= kvmmu_vm_user_mem_slots(kvm))
+		return reject(-EINVAL, "slot id is not a user slot");
+
+	kvmmu_mutex_lock(&kvm->slots_lock);
+	r = set_memory_region(kvm, mem);
+	kvmmu_mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+/**
+ * kvmmu_set_user_memory_region2() - KVM_SET_USER_MEMORY_REGION2.
+ * @vm: the VM.
+ * @r: the region; slot = (as_id << 16) | id, memory_size 0 deletes.
+ *
+ * See kvm.h.  Checks, in order: VM usable (-EIO); user slot id; then
+ * kvm-mmu-protocol.md §2.2 rows 1-14.
+ *
+ * Models: virt/kvm/kvm_main.c kvm_vm_ioctl() case
+ * KVM_SET_USER_MEMORY_REGION2 (kvm-mmu-protocol.md §2.2)
+ * Context: takes slots_lock, slots_arch_lock and mn_invalidate_lock; may
+ * block for SRCU grace periods and in-flight MMU-notifier invalidations.
+ * Must not be called inside an SRCU section of the VM or from a notifier.
+ * Return: 0; -EFAULT (@r NULL); -EINVAL; -EEXIST; -ENOMEM; -EIO.
+ */
+int kvmmu_set_user_memory_region2(
+	struct kvmmu_vm *vm, const struct kvmmu_userspace_memory_region2 *r)
+{
+	if (!kvmmu_vm_ioctl_ok(vm))
+		return -EIO;
+	if (!r)
+		return -EFAULT; /* copy_from_user() */
+	return vm_ioctl_set_memory_region(vm, r);
+}
+
+/**
+ * kvmmu_set_user_memory_region() - KVM_SET_USER_MEMORY_REGION (v1).
+ * @vm: the VM.
+ * @r: the region; only the fields of the v1 structure are read (the
+ * guest_memfd fields are taken as 0).
+ *
+ * As kvmmu_set_user_memory_region2(), except that flags beyond
+ * LOG_DIRTY_PAGES | READONLY are refused before anything else but the
+ * -EIO check.
+ *
+ * Models: virt/kvm/kvm_main.c kvm_vm_ioctl() case
+ * KVM_SET_USER_MEMORY_REGION (kvm-mmu-protocol.md §2.2)
+ * Context: as kvmmu_set_user_memory_region2().
+ * Return: as kvmmu_set_user_memory_region2().
+ */
+int kvmmu_set_user_memory_region(struct kvmmu_vm *vm,
+				 const struct kvmmu_userspace_memory_region2 *r)
+{
+	struct kvmmu_userspace_memory_region2 mem;
+
+	if (!kvmmu_vm_ioctl_ok(vm))
+		return -EIO;
+	if (!r)
+		return -EFAULT;
+	memset(&mem, 0, sizeof(mem));
+	mem.slot = r->slot;
+	mem.flags = r->flags;
+	mem.guest_phys_addr = r->guest_phys_addr;
+	mem.memory_size = r->memory_size;
+	mem.userspace_addr = r->userspace_addr;
+	if (mem.flags & ~MEMSLOT_V1_FLAGS)
+		return reject(-EINVAL, "flags not valid for the v1 ioctl");
+	return vm_ioctl_set_memory_region(vm, &mem);
+}
+
+/* --- queries ---------------------------------------------------------------- */
+
+/**
+ * kvmmu_vm_user_mem_slots() - number of user memslot ids of @vm's arch.
+ * @vm: the VM.
+ *
+ * Models: include/linux/kvm_host.h KVM_USER_MEM_SLOTS (§11)
+ * Context: any.
+ * Return: KVMMU_MEM_SLOTS_NUM minus the arch's internal slots (x86 32764,
+ * arm64 and MIPS 32767).
+ */
+unsigned int kvmmu_vm_user_mem_slots(const struct kvmmu_vm *vm)
+{
+	return KVMMU_MEM_SLOTS_NUM - vm->arch->nr_internal_slots;
+}
+
+/**
+ * kvmmu_vm_nr_address_spaces() - number of memslot address spaces.
+ * @vm: the VM.
+ *
+ * Models: include/linux/kvm_host.h kvm_arch_nr_memslot_as_ids() (§2.4)
+ * Context: any.
+ * Return: 2 on x86 (normal and SMM), 1 elsewhere.
+ */
+unsigned int kvmmu_vm_nr_address_spaces(const struct kvmmu_vm *vm)
+{
+	return vm->arch->nr_address_spaces;
+}
+
+/**
+ * kvmmu_gfn_to_memslot_info() - describe the slot of @as_id holding @gfn.
+ * @vm: the VM.
+ * @as_id: the address space.
+ * @gfn: the guest frame.
+ * @out: filled on success.
+ *
+ * Models: virt/kvm/kvm_main.c gfn_to_memslot() with the INVALID test of
+ * __gfn_to_hva_many() (kvm-mmu-protocol.md §2.6)
+ * Context: any thread; takes kvm->srcu for reading.
+ * Return: 0; -ENOENT (no slot, or the slot is INVALID while being deleted
+ * or moved); -EINVAL (@as_id out of range).
+ */
+int kvmmu_gfn_to_memslot_info(struct kvmmu_vm *vm, unsigned int as_id,
+			      gfn_t gfn, struct kvmmu_memslot_info *out)
+{
+	struct kvmmu_memory_slot *slot;
+	int idx, r = 0;
+
+	if (as_id >= kvmmu_nr_as(vm))
+		return -EINVAL;
+	idx = kvmmu_srcu_read_lock(&vm->srcu);
+	slot = kvmmu_gfn_to_memslot(kvmmu_memslots(vm, (int)as_id), gfn);
+	if (!slot || (slot->flags & KVMMU_MEMSLOT_INVALID)) {
+		r = -ENOENT;
+	} else {
+		out->id = slot->id;
+		out->as_id = slot->as_id;
+		out->flags = slot->flags;
+		out->base_gfn = slot->base_gfn;
+		out->npages = slot->npages;
+		out->userspace_addr = slot->userspace_addr;
+	}
+	kvmmu_srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+/**
+ * kvmmu_memslots_generation() - the active set's generation of @as_id.
+ * @vm: the VM.
+ * @as_id: the address space.
+ *
+ * The sets live as long as the VM, so no SRCU section is needed for this
+ * single atomic read.
+ *
+ * Models: include/linux/kvm_host.h kvm_memslots(kvm)->generation (§2.4)
+ * Context: any.
+ * Return: the generation (bit 63 set while an update is being published),
+ * or 0 for an @as_id out of range.
+ */
+uint64_t kvmmu_memslots_generation(struct kvmmu_vm *vm, unsigned int as_id)
+{
+	struct kvmmu_memslots *slots;
+
+	if (as_id >= kvmmu_nr_as(vm))
+		return 0;
+	slots = smp_load_acquire(&vm->memslots[as_id]);
+	return READ_ONCE(slots->generation);
+}
