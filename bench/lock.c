@@ -13,6 +13,13 @@
  * throughput, with a target of 0.95 * N (1.9x on 2 threads): a read-mostly
  * lock must not make readers share a written cache line.
  *
+ * Workers are pinned to distinct CPUs when the affinity mask has enough,
+ * so the scheduler cannot stack them on one CPU.  Each also measures its
+ * own CPU time: "CPU ns/section" rises with cache-line contention but not
+ * with preemption, and "overlap" (the threads' CPU time over the pass's
+ * wall time) shows when the machine was too busy to run the threads side
+ * by side, in which case the wall-clock scaling means nothing.
+ *
  * Checked: every thread read the shared word in every section (its sum is
  * exact), and the lock is free in both modes afterwards.
  *
@@ -20,8 +27,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kvmmu/lock.h>
 
@@ -53,17 +62,53 @@ struct rw_run {
 struct rw_worker {
 	struct rw_run *run;
 	pthread_t tid;
+	int cpu;	 /* pinned to it, or -1 */
 	uint64_t t0, t1; /* this worker's pass, bench_now_ns() */
+	uint64_t cpu_ns; /* this worker's CPU time during the pass */
 	uint64_t sum;	 /* of the word over its sections */
 };
+
+/* One pass: wall time, and the workers' CPU time added up. */
+struct rw_time {
+	double wall_ns, cpu_ns;
+};
+
+static uint64_t rw_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The @i-th CPU of the affinity mask, or -1 if it has fewer. */
+static int rw_nth_cpu(unsigned int i)
+{
+	cpu_set_t set;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && i-- == 0)
+			return c;
+	return -1;
+}
 
 static void *rw_worker_fn(void *arg)
 {
 	struct rw_worker *w = arg;
 	struct rw_run *r = w->run;
-	uint64_t i, sum = 0;
+	uint64_t i, sum = 0, c0;
 	bool go;
 
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
 	pthread_mutex_lock(&r->gate_lock);
 	while (!r->open && !r->cancelled)
 		pthread_cond_wait(&r->gate_cond, &r->gate_lock);
@@ -71,6 +116,7 @@ static void *rw_worker_fn(void *arg)
 	pthread_mutex_unlock(&r->gate_lock);
 	if (!go)
 		return NULL;
+	c0 = rw_thread_cpu_ns();
 	w->t0 = bench_now_ns();
 	if (r->side == RW_KVMMU) {
 		for (i = 0; i < r->sections; i++) {
@@ -86,6 +132,7 @@ static void *rw_worker_fn(void *arg)
 		}
 	}
 	w->t1 = bench_now_ns();
+	w->cpu_ns = rw_thread_cpu_ns() - c0;
 	w->sum = sum;
 	return NULL;
 }
@@ -101,12 +148,14 @@ static void rw_gate(struct rw_run *r, bool cancel)
 	pthread_mutex_unlock(&r->gate_lock);
 }
 
-/* One timed pass of @threads readers; wall time in *ns.  Return: 0 or 1. */
+/* One timed pass of @threads readers, timed in *t.  Return: 0 or 1. */
 static int rw_pass(const struct bench *b, struct rw_run *r,
-		   unsigned int threads, uint64_t *ns)
+		   unsigned int threads, struct rw_time *t)
 {
 	struct rw_worker *w = calloc(threads, sizeof(*w));
-	uint64_t first = UINT64_MAX, last = 0;
+	uint64_t first = UINT64_MAX, last = 0, cpu = 0;
+	/* Pin only if every worker gets a CPU of its own. */
+	bool pin = threads > 1 && rw_nth_cpu(threads - 1) >= 0;
 	unsigned int i, started;
 	int err = 0, ret = 0;
 
@@ -117,6 +166,7 @@ static int rw_pass(const struct bench *b, struct rw_run *r,
 	r->open = r->cancelled = false;
 	for (started = 0; started < threads; started++) {
 		w[started].run = r;
+		w[started].cpu = pin ? rw_nth_cpu(started) : -1;
 		err = pthread_create(&w[started].tid, NULL, rw_worker_fn,
 				     &w[started]);
 		if (err)
@@ -127,8 +177,10 @@ static int rw_pass(const struct bench *b, struct rw_run *r,
 		pthread_join(w[i].tid, NULL);
 		first = min(first, w[i].t0);
 		last = max(last, w[i].t1);
+		cpu += w[i].cpu_ns;
 	}
-	*ns = last > first ? last - first : 0;
+	t->wall_ns = last > first ? (double)(last - first) : 0;
+	t->cpu_ns = (double)cpu;
 	pthread_cond_destroy(&r->gate_cond);
 	pthread_mutex_destroy(&r->gate_lock);
 
@@ -167,11 +219,11 @@ static int rw_check_free(const struct bench *b, struct rw_run *r)
 }
 
 static int rw_run_side(const struct bench *b, const struct bench_opts *o,
-		       enum rw_side side, unsigned int threads, double *ns)
+		       enum rw_side side, unsigned int threads,
+		       struct rw_time *t)
 {
 	struct rw_run r = { .side = side, .sections = o->bytes };
 	pthread_rwlockattr_t a;
-	uint64_t t = 0;
 	int ret;
 
 	if (side == RW_KVMMU) {
@@ -193,10 +245,9 @@ static int rw_run_side(const struct bench *b, const struct bench_opts *o,
 		pthread_rwlockattr_destroy(&a);
 		r.word = RW_WORD;
 	}
-	ret = rw_pass(b, &r, threads, &t);
+	ret = rw_pass(b, &r, threads, t);
 	if (!ret)
 		ret = rw_check_free(b, &r);
-	*ns = (double)t;
 	if (side == RW_KVMMU) {
 		kvmmu_rwlock_destroy(r.klock);
 		free(r.klock);
@@ -206,23 +257,53 @@ static int rw_run_side(const struct bench *b, const struct bench_opts *o,
 	return ret;
 }
 
+/* Medians over the iterations of one side at one thread count. */
+struct rw_result {
+	double rate;	/* sections/s, all threads together (wall clock) */
+	double cpu_ns;	/* CPU time per section */
+	double overlap; /* workers' CPU time / wall time: ~threads if parallel */
+};
+
+static void rw_summarise(const struct bench_opts *o, unsigned int threads,
+			 const struct rw_time *t, struct rw_result *res)
+{
+	double wall[RW_MAX_ITERS], cpu[RW_MAX_ITERS], ovl[RW_MAX_ITERS];
+	double sections = (double)o->bytes * threads;
+	unsigned int it;
+
+	for (it = 0; it < o->iterations; it++) {
+		wall[it] = t[it].wall_ns;
+		cpu[it] = t[it].cpu_ns;
+		ovl[it] = t[it].wall_ns > 0 ? t[it].cpu_ns / t[it].wall_ns : 0;
+	}
+	res->rate = sections / (bench_median(wall, o->iterations) * 1e-9);
+	res->cpu_ns = bench_median(cpu, o->iterations) / sections;
+	res->overlap = bench_median(ovl, o->iterations);
+}
+
 static int rw_bench(const struct bench_opts *o)
 {
+	static const char *const json_pfx[] = { "kvmmu", "pthread" };
 	const struct bench *b = &bench_rwlock;
 	unsigned int nt = max(2u, o->threads), threads[2] = { 1, nt };
 	/* t[side][1 or N threads][iteration] */
-	double t[RW_NR_SIDES][2][RW_MAX_ITERS], rate[RW_NR_SIDES][2];
+	static struct rw_time t[RW_NR_SIDES][2][RW_MAX_ITERS];
+	struct rw_result res[RW_NR_SIDES][2];
 	double scaling[RW_NR_SIDES], target = 0.95 * nt;
 	unsigned int it, s, k;
+	bool busy = false;
+	char key[64];
 
 	if (o->iterations > RW_MAX_ITERS)
 		return bench_fail(b, "at most %d iterations", RW_MAX_ITERS);
 	if (!o->json)
 		printf("rwlock: read lock + read of a shared word + read "
 		       "unlock\n"
-		       "Testing %llu sections per thread, 1 and %u threads, "
+		       "Testing %llu sections per thread, 1 and %u threads%s, "
 		       "%u iteration(s), median reported\n",
-		       (unsigned long long)o->bytes, nt, o->iterations);
+		       (unsigned long long)o->bytes, nt,
+		       rw_nth_cpu(nt - 1) >= 0 ? " (pinned)" : "",
+		       o->iterations);
 
 	for (it = 0; it < o->iterations; it++) {
 		for (s = 0; s < RW_NR_SIDES; s++)
@@ -234,21 +315,19 @@ static int rw_bench(const struct bench_opts *o)
 			printf("Iteration %u: %s %.6fs / %.6fs, %s %.6fs / "
 			       "%.6fs (1 / %u threads)\n",
 			       it + 1, rw_side_name[RW_KVMMU],
-			       t[RW_KVMMU][0][it] * 1e-9,
-			       t[RW_KVMMU][1][it] * 1e-9,
+			       t[RW_KVMMU][0][it].wall_ns * 1e-9,
+			       t[RW_KVMMU][1][it].wall_ns * 1e-9,
 			       rw_side_name[RW_PTHREAD],
-			       t[RW_PTHREAD][0][it] * 1e-9,
-			       t[RW_PTHREAD][1][it] * 1e-9, nt);
+			       t[RW_PTHREAD][0][it].wall_ns * 1e-9,
+			       t[RW_PTHREAD][1][it].wall_ns * 1e-9, nt);
 	}
 	for (s = 0; s < RW_NR_SIDES; s++) {
-		for (k = 0; k < 2; k++) {
-			double med = bench_median(t[s][k], o->iterations);
-
-			/* sections per second, all threads together */
-			rate[s][k] =
-				(double)o->bytes * threads[k] / (med * 1e-9);
-		}
-		scaling[s] = rate[s][1] / rate[s][0];
+		for (k = 0; k < 2; k++)
+			rw_summarise(o, threads[k], t[s][k], &res[s][k]);
+		scaling[s] = res[s][1].rate / res[s][0].rate;
+		/* The threads did not really run side by side. */
+		if (res[s][1].overlap < 0.9 * nt)
+			busy = true;
 	}
 
 	if (o->json) {
@@ -259,33 +338,47 @@ static int rw_bench(const struct bench_opts *o)
 		bench_json_u64(&j, "sections_per_thread", o->bytes);
 		bench_json_u64(&j, "threads", nt);
 		bench_json_u64(&j, "iterations", o->iterations);
-		bench_json_double(&j, "kvmmu_1t_per_sec", rate[RW_KVMMU][0]);
-		bench_json_double(&j, "kvmmu_nt_per_sec", rate[RW_KVMMU][1]);
-		bench_json_double(&j, "kvmmu_ns_per_section",
-				  1e9 / rate[RW_KVMMU][0]);
-		bench_json_double(&j, "kvmmu_scaling", scaling[RW_KVMMU]);
-		bench_json_double(&j, "pthread_1t_per_sec",
-				  rate[RW_PTHREAD][0]);
-		bench_json_double(&j, "pthread_nt_per_sec",
-				  rate[RW_PTHREAD][1]);
-		bench_json_double(&j, "pthread_ns_per_section",
-				  1e9 / rate[RW_PTHREAD][0]);
-		bench_json_double(&j, "pthread_scaling", scaling[RW_PTHREAD]);
+		for (s = 0; s < RW_NR_SIDES; s++) {
+			for (k = 0; k < 2; k++) {
+				const char *n = k ? "nt" : "1t";
+
+				snprintf(key, sizeof(key), "%s_%s_per_sec",
+					 json_pfx[s], n);
+				bench_json_double(&j, key, res[s][k].rate);
+				snprintf(key, sizeof(key),
+					 "%s_%s_cpu_ns_per_section",
+					 json_pfx[s], n);
+				bench_json_double(&j, key, res[s][k].cpu_ns);
+			}
+			snprintf(key, sizeof(key), "%s_nt_overlap",
+				 json_pfx[s]);
+			bench_json_double(&j, key, res[s][1].overlap);
+			snprintf(key, sizeof(key), "%s_scaling", json_pfx[s]);
+			bench_json_double(&j, key, scaling[s]);
+		}
 		bench_json_double(&j, "target_scaling", target);
+		bench_json_u64(&j, "machine_busy", busy);
 		bench_json_end(&j);
 		return 0;
 	}
 	for (s = 0; s < RW_NR_SIDES; s++) {
-		printf("%s 1 thread: %.0f sections/s (%.1f ns/section)\n",
-		       rw_side_name[s], rate[s][0], 1e9 / rate[s][0]);
-		printf("%s %u threads: %.0f sections/s (%.0f/s/thread)\n",
-		       rw_side_name[s], nt, rate[s][1], rate[s][1] / nt);
+		printf("%s 1 thread: %.0f sections/s (%.1f CPU ns/section)\n",
+		       rw_side_name[s], res[s][0].rate, res[s][0].cpu_ns);
+		printf("%s %u threads: %.0f sections/s (%.1f CPU ns/section, "
+		       "overlap %.2f)\n",
+		       rw_side_name[s], nt, res[s][1].rate, res[s][1].cpu_ns,
+		       res[s][1].overlap);
 	}
 	printf("Scaling %u/1 threads: %s %.2fx (target >= %.2fx)%s, "
 	       "%s %.2fx\n",
 	       nt, rw_side_name[RW_KVMMU], scaling[RW_KVMMU], target,
 	       scaling[RW_KVMMU] < target ? " - below target" : "",
 	       rw_side_name[RW_PTHREAD], scaling[RW_PTHREAD]);
+	if (busy)
+		printf("Warning: the %u threads overlapped less than %.1f "
+		       "CPUs' worth; the machine was busy and the scaling "
+		       "figures are not meaningful\n",
+		       nt, 0.9 * nt);
 	return 0;
 }
 
