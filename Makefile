@@ -30,28 +30,28 @@ endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DKVMMU_VERSION='"$(VERSION)"'
+override CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DKVMMU_VERSION='"$(VERSION)"'
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -pthread -MMD -MP -fno-strict-aliasing
-CFLAGS += -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+override CFLAGS += -std=gnu11 -pthread -MMD -MP -fno-strict-aliasing
+override CFLAGS += -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wno-unused-parameter -Wno-missing-field-initializers
-LDFLAGS += -pthread
-LDLIBS += -lm
+override LDFLAGS += -pthread
+override LDLIBS += -lm
 
 ifeq ($(DEBUG),1)
-CPPFLAGS += -DKVMMU_DEBUG=1
+override CPPFLAGS += -DKVMMU_DEBUG=1
 endif
 ifeq ($(WERROR),1)
-CFLAGS += -Werror
+override CFLAGS += -Werror
 endif
 ifneq ($(SAN),)
-CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=$(SAN)
-CPPFLAGS += -DKVMMU_SAN=1
+override CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SAN)
+override CPPFLAGS += -DKVMMU_SAN=1
 endif
 ifeq ($(TSA),1)
-CFLAGS += -Wthread-safety -Werror
-CPPFLAGS += -DKVMMU_TSA=1
+override CFLAGS += -Wthread-safety -Werror
+override CPPFLAGS += -DKVMMU_TSA=1
 endif
 
 LIB_SRCS := $(sort $(wildcard src/*/*.c))

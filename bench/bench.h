@@ -33,6 +33,8 @@ struct bench {
 	const char *name;
 	const char *summary; /* one line, for kvmmu bench -h */
 	uint64_t default_bytes;
+	unsigned int default_threads;	 /* -v when not given; 0: 1 */
+	unsigned int default_iterations; /* -i when not given; 0: 3 */
 	unsigned int max_threads;
 	/* Return: 0, or 1 if the benchmark failed (message on stderr). */
 	int (*run)(const struct bench_opts *opts);
@@ -55,6 +57,9 @@ extern const struct bench bench_rwlock;
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t bench_now_ns(void);
+/* CPU time of the calling thread in nanoseconds: compared with the wall
+ * time it shows whether the thread ran or waited for a CPU. */
+uint64_t bench_thread_cpu_ns(void);
 
 /* Median of @n values (sorts @v in place); 0 for n == 0. */
 double bench_median(double *v, unsigned int n);

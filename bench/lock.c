@@ -73,14 +73,6 @@ struct rw_time {
 	double wall_ns, cpu_ns;
 };
 
-static uint64_t rw_thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The @i-th CPU of the affinity mask, or -1 if it has fewer. */
 static int rw_nth_cpu(unsigned int i)
 {
@@ -116,7 +108,7 @@ static void *rw_worker_fn(void *arg)
 	pthread_mutex_unlock(&r->gate_lock);
 	if (!go)
 		return NULL;
-	c0 = rw_thread_cpu_ns();
+	c0 = bench_thread_cpu_ns();
 	w->t0 = bench_now_ns();
 	if (r->side == RW_KVMMU) {
 		for (i = 0; i < r->sections; i++) {
@@ -132,7 +124,7 @@ static void *rw_worker_fn(void *arg)
 		}
 	}
 	w->t1 = bench_now_ns();
-	w->cpu_ns = rw_thread_cpu_ns() - c0;
+	w->cpu_ns = bench_thread_cpu_ns() - c0;
 	w->sum = sum;
 	return NULL;
 }

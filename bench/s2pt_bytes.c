@@ -62,11 +62,10 @@ static int s2b_map(const struct bench *b, struct kvmmu_s2_mmu *mmu,
 					  strerror(-ret));
 	}
 	*ns = bench_now_ns() - t0;
-	if ((uint64_t)atomic_long_read(&mmu->pages[S2_STAT_PAGES_4K]) != pages)
-		return bench_fail(
-			b, "pages_4k is %ld after %llu maps",
-			atomic_long_read(&mmu->pages[S2_STAT_PAGES_4K]),
-			(unsigned long long)pages);
+	if ((uint64_t)kvmmu_s2_count(mmu, S2_STAT_PAGES_4K) != pages)
+		return bench_fail(b, "pages_4k is %ld after %llu maps",
+				  kvmmu_s2_count(mmu, S2_STAT_PAGES_4K),
+				  (unsigned long long)pages);
 	return 0;
 }
 
@@ -78,11 +77,11 @@ static int s2b_zap(const struct bench *b, struct kvmmu_s2_mmu *mmu,
 
 	n = kvmmu_s2_unmap_range(mmu, 0, pages);
 	*ns = bench_now_ns() - t0;
-	if (n != pages || atomic_long_read(&mmu->pages[S2_STAT_PAGES_4K]))
-		return bench_fail(
-			b, "zap of %llu pages zapped %llu, %ld left",
-			(unsigned long long)pages, (unsigned long long)n,
-			atomic_long_read(&mmu->pages[S2_STAT_PAGES_4K]));
+	if (n != pages || kvmmu_s2_count(mmu, S2_STAT_PAGES_4K))
+		return bench_fail(b, "zap of %llu pages zapped %llu, %ld left",
+				  (unsigned long long)pages,
+				  (unsigned long long)n,
+				  kvmmu_s2_count(mmu, S2_STAT_PAGES_4K));
 	kvmmu_s2_free_retired(mmu);
 	if (kvmmu_s2_table_bytes(mmu) != PAGE_SIZE)
 		return bench_fail(

@@ -30,17 +30,29 @@ struct host_page {
 	uint32_t gen;
 	struct kvmmu_file *mapping; /* page cache owner, or NULL */
 	uint64_t index;		    /* page cache index / free-list link */
-};
+} __cacheline_aligned;
 
 #define HOST_FREE_SHARDS 16
 #define HOST_PFN_NONE	 (~(kvmmu_pfn_t)0)
 
 #define HOST_BUMP_BATCH 64
 
+/*
+ * Freed frames, in batches of HOST_FREE_BATCH so that a batch moves between
+ * shards in O(1).  A free frame's host_page.index holds the links: the low
+ * half the next frame of its batch, the high half (in a full batch's first
+ * frame) the next full batch; HOST_LINK_NONE ends a list.  PFNs of RAM fit
+ * in 32 bits (HOST_MAX_RAM).
+ */
+#define HOST_FREE_BATCH 64
+#define HOST_LINK_NONE	0xffffffffu
+
 struct host_free_shard {
 	kvmmu_spinlock_t lock;
-	kvmmu_pfn_t head; /* linked through host_page.index */
-	uint64_t count;
+	uint32_t partial;    /* the batch being filled or drained */
+	uint32_t nr_partial; /* frames in it */
+	uint32_t full;	     /* full batches */
+	uint64_t count;	     /* every free frame of the shard */
 	/* never-used frames carved from the bump pointer for this shard */
 	kvmmu_pfn_t bump_next, bump_end;
 } __cacheline_aligned;

@@ -6,7 +6,8 @@
  * PFN 0 is the shared zero frame.  Frames that were never used are handed
  * out by a bump pointer; freed frames go to one of HOST_FREE_SHARDS locked
  * stacks (chosen by the calling thread's shard, as per-CPU page lists), so
- * threads faulting in parallel rarely meet on a lock.
+ * threads faulting in parallel rarely meet on a lock; a thread whose shard
+ * ran dry takes a whole batch from another.
  *
  * A freed frame is poisoned (0x6b, like slab poison) and its generation is
  * bumped, so a mapping that outlives the frame shows up as a generation
@@ -14,12 +15,19 @@
  */
 #include <stdlib.h>
 #include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "internal.h"
 
 #define HOST_POISON	    0x6b
 #define HOST_DEFAULT_RAM    (1ull << 30)
 #define HOST_DEFAULT_DEVICE (16ull << 20)
 #define HOST_MAX_RAM	    (64ull << 30)
+
+/* Free-list links are 32-bit PFNs. */
+_Static_assert((HOST_MAX_RAM >> PAGE_SHIFT) < HOST_LINK_NONE,
+	       "RAM PFNs must fit a free-list link");
 
 static const struct kvmmu_stat_desc host_stat_desc[HS_NR] = {
 	[HS_PGFAULT] = { "pgfault", KVMMU_STAT_CUMULATIVE, 0,
@@ -97,7 +105,8 @@ int kvmmu_host_create(const struct kvmmu_host_config *cfg,
 	for (i = 0; i < HOST_FREE_SHARDS; i++) {
 		kvmmu_spin_lock_init(&h->free[i].lock, "host_free",
 				     KVMMU_RANK_LEAF);
-		h->free[i].head = HOST_PFN_NONE;
+		h->free[i].partial = HOST_LINK_NONE;
+		h->free[i].full = HOST_LINK_NONE;
 	}
 	h->pages[HOST_ZERO_PFN].refcount = 1;
 	h->pages[HOST_ZERO_PFN].flags = KVMMU_PG_ZERO;
@@ -208,29 +217,102 @@ bool kvmmu_page_is_free(const struct kvmmu_host *h, kvmmu_pfn_t pfn)
 	return pi.flags & KVMMU_PG_FREE;
 }
 
+/*
+ * Zero a frame that is being freed without pulling it into this CPU's
+ * cache: non-temporal stores where the ISA has them.  A freed frame is cold;
+ * clearing it through the cache would leave 4 KiB of dirty lines in the
+ * freeing CPU's cache for whichever CPU allocates the frame next to fetch
+ * across the interconnect.
+ */
+static void host_clear_page_cold(void *page)
+{
+#if defined(__SSE2__)
+	__m128i z = _mm_setzero_si128(), *p = page;
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*p); i += 4) {
+		_mm_stream_si128(p + i, z);
+		_mm_stream_si128(p + i + 1, z);
+		_mm_stream_si128(p + i + 2, z);
+		_mm_stream_si128(p + i + 3, z);
+	}
+	_mm_sfence(); /* order the streaming stores before the frame is freed */
+#else
+	memset(page, 0, PAGE_SIZE);
+#endif
+}
+
 static struct host_free_shard *host_my_shard(struct kvmmu_host *h)
 {
 	return &h->free[kvmmu_stat_shard() % HOST_FREE_SHARDS];
 }
 
+static uint32_t link_next(const struct kvmmu_host *h, uint32_t pfn)
+{
+	return (uint32_t)h->pages[pfn].index;
+}
+
+static uint32_t link_batch(const struct kvmmu_host *h, uint32_t pfn)
+{
+	return (uint32_t)(h->pages[pfn].index >> 32);
+}
+
+static void link_set(struct kvmmu_host *h, uint32_t pfn, uint32_t next,
+		     uint32_t batch)
+{
+	h->pages[pfn].index = (uint64_t)batch << 32 | next;
+}
+
+/* Put a free frame on @s; a batch that fills up joins the full ones. */
+static void __host_shard_push(struct kvmmu_host *h, struct host_free_shard *s,
+			      uint32_t pfn)
+{
+	lockdep_assert_held(&s->lock);
+	link_set(h, pfn, s->partial, HOST_LINK_NONE);
+	s->partial = pfn;
+	WRITE_ONCE(s->count, s->count + 1);
+	if (++s->nr_partial == HOST_FREE_BATCH) {
+		link_set(h, pfn, link_next(h, pfn), s->full);
+		s->full = pfn;
+		s->partial = HOST_LINK_NONE;
+		s->nr_partial = 0;
+	}
+}
+
+/* A free frame of @s (the partial batch, else a full one), or NONE. */
+static kvmmu_pfn_t __host_shard_pop_free(struct kvmmu_host *h,
+					 struct host_free_shard *s)
+{
+	uint32_t pfn;
+
+	lockdep_assert_held(&s->lock);
+	if (s->partial == HOST_LINK_NONE) {
+		if (s->full == HOST_LINK_NONE)
+			return HOST_PFN_NONE;
+		s->partial = s->full;
+		s->full = link_batch(h, s->full);
+		s->nr_partial = HOST_FREE_BATCH;
+	}
+	pfn = s->partial;
+	s->partial = link_next(h, pfn);
+	s->nr_partial--;
+	WRITE_ONCE(s->count, s->count - 1);
+	return pfn;
+}
+
 /*
- * Take a frame from a shard: its free list first, then its window of
+ * Take a frame from a shard: its free frames first, then its window of
  * never-used frames, which it refills HOST_BUMP_BATCH at a time from the
  * host-wide bump pointer (one shared cache line per batch, not per frame).
  */
 static kvmmu_pfn_t host_shard_pop(struct kvmmu_host *h,
-				  struct host_free_shard *s, bool refill)
+				  struct host_free_shard *s)
 {
-	kvmmu_pfn_t pfn = HOST_PFN_NONE;
+	kvmmu_pfn_t pfn;
 
-	if (!refill && READ_ONCE(s->head) == HOST_PFN_NONE)
-		return HOST_PFN_NONE;
 	kvmmu_spin_lock(&s->lock);
-	if (s->head != HOST_PFN_NONE) {
-		pfn = s->head;
-		WRITE_ONCE(s->head, h->pages[pfn].index);
-		s->count--;
-	} else if (refill) {
+	pfn = __host_shard_pop_free(h, s);
+	if (pfn == HOST_PFN_NONE) {
 		if (s->bump_next == s->bump_end &&
 		    READ_ONCE(h->next_unused) < h->nr_frames) {
 			kvmmu_pfn_t b = __atomic_fetch_add(&h->next_unused,
@@ -256,6 +338,59 @@ static kvmmu_pfn_t host_shard_pop(struct kvmmu_host *h,
 	return pfn;
 }
 
+/*
+ * Take a whole batch of free frames from @victim (O(1): a full batch, else
+ * its partial one), keep one for the caller and give the rest to @mine.
+ * Frames freed by one thread (a teardown, an munmap on the VMM thread)
+ * would otherwise be handed out one lock round trip at a time to every
+ * other thread; moving a batch makes the next allocations local, as the
+ * per-CPU page lists refill in bulk.  The two locks are never held together.
+ */
+static kvmmu_pfn_t host_shard_steal(struct kvmmu_host *h,
+				    struct host_free_shard *victim,
+				    struct host_free_shard *mine)
+{
+	uint32_t first = HOST_LINK_NONE, rest, n = 0;
+
+	if (!READ_ONCE(victim->count))
+		return HOST_PFN_NONE;
+	kvmmu_spin_lock(&victim->lock);
+	if (victim->full != HOST_LINK_NONE) {
+		first = victim->full;
+		victim->full = link_batch(h, first);
+		n = HOST_FREE_BATCH;
+	} else if (victim->partial != HOST_LINK_NONE) {
+		first = victim->partial;
+		n = victim->nr_partial;
+		victim->partial = HOST_LINK_NONE;
+		victim->nr_partial = 0;
+	}
+	WRITE_ONCE(victim->count, victim->count - n);
+	kvmmu_spin_unlock(&victim->lock);
+	if (first == HOST_LINK_NONE)
+		return HOST_PFN_NONE;
+
+	rest = link_next(h, first);
+	if (--n) {
+		kvmmu_spin_lock(&mine->lock);
+		if (mine->partial == HOST_LINK_NONE) {
+			mine->partial = rest;
+			mine->nr_partial = n;
+			WRITE_ONCE(mine->count, mine->count + n);
+		} else {
+			/* Someone freed to @mine meanwhile: merge by hand. */
+			while (rest != HOST_LINK_NONE) {
+				uint32_t next = link_next(h, rest);
+
+				__host_shard_push(h, mine, rest);
+				rest = next;
+			}
+		}
+		kvmmu_spin_unlock(&mine->lock);
+	}
+	return first;
+}
+
 kvmmu_pfn_t host_alloc_page(struct kvmmu_host *h, uint32_t flags, bool zero)
 {
 	struct host_free_shard *mine = host_my_shard(h);
@@ -263,9 +398,13 @@ kvmmu_pfn_t host_alloc_page(struct kvmmu_host *h, uint32_t flags, bool zero)
 	kvmmu_pfn_t pfn;
 	int i;
 
-	pfn = host_shard_pop(h, mine, true);
+	pfn = host_shard_pop(h, mine);
 	for (i = 0; pfn == HOST_PFN_NONE && i < HOST_FREE_SHARDS; i++)
-		pfn = host_shard_pop(h, &h->free[i], true);
+		if (&h->free[i] != mine)
+			pfn = host_shard_steal(h, &h->free[i], mine);
+	/* Last resort: a bump window another shard still holds. */
+	for (i = 0; pfn == HOST_PFN_NONE && i < HOST_FREE_SHARDS; i++)
+		pfn = host_shard_pop(h, &h->free[i]);
 	if (pfn == HOST_PFN_NONE)
 		return HOST_PFN_NONE;
 
@@ -299,7 +438,7 @@ static void host_free_page(struct kvmmu_host *h, kvmmu_pfn_t pfn)
 	else if (flags & KVMMU_PG_PAGECACHE)
 		kvmmu_stats_dec(&h->stats, HS_NR_SHMEM);
 	if (h->cfg.init_on_free)
-		memset(host_pfn_virt(h, pfn), 0, PAGE_SIZE);
+		host_clear_page_cold(host_pfn_virt(h, pfn));
 	else if (!h->cfg.no_poison)
 		memset(host_pfn_virt(h, pfn), HOST_POISON, PAGE_SIZE);
 	p->mapping = NULL;
@@ -308,9 +447,7 @@ static void host_free_page(struct kvmmu_host *h, kvmmu_pfn_t pfn)
 	host_stat_inc(h, HS_PGFREE);
 
 	kvmmu_spin_lock(&s->lock);
-	p->index = s->head;
-	WRITE_ONCE(s->head, pfn);
-	s->count++;
+	__host_shard_push(h, s, (uint32_t)pfn);
 	kvmmu_spin_unlock(&s->lock);
 }
 

@@ -201,20 +201,37 @@ enum s2_stat {
 	S2_STAT_NR,
 };
 
+/*
+ * The table's gauges, one cache line per stats shard: every fault adds to
+ * pages_4k, and a single shared counter would bounce between the vCPUs
+ * faulting in parallel.  Read with kvmmu_s2_count() (the sum).
+ */
+enum {
+	S2_CNT_TABLES = S2_STAT_NR,
+	S2_CNT_NR
+};
+struct s2_counters {
+	long v[S2_CNT_NR]; /* pages_4k/2m/1g, tables (root, retired incl.) */
+} __cacheline_aligned;
+
 struct kvmmu_s2_mmu {
 	struct kvmmu_s2_table *root; /* level-4 table; NULL after teardown */
 	/* table-page pool: 2 MiB chunks carved into tables; the free list
-	 * under pool_lock (mappers allocate under the read lock) */
-	kvmmu_spinlock_t pool_lock;
+	 * under pool_lock (mappers allocate under the read lock).  Its own
+	 * cache line: every walk reads root. */
+	kvmmu_spinlock_t pool_lock __cacheline_aligned;
 	struct kvmmu_s2_table *free_list; /* linked through e[0] */
 	void **chunks;
 	unsigned long nr_chunks, chunk_cap;
-	atomic_long_t tables_in_use; /* root and retired tables included */
 	/* tables unlinked by a zap, freed after the remote TLB flush; linked
 	 * through e[0] (PRESENT clear); mmu_lock for write */
 	struct kvmmu_s2_table *retired;
-	atomic_long_t pages[S2_STAT_NR]; /* mirrors of pages_4k/2m/1g */
+	struct s2_counters cnt[KVMMU_STAT_SHARDS];
 };
+
+/* Sum of counter @idx (S2_STAT_PAGES_* or S2_CNT_TABLES) over the shards.
+ * Context: any; a racy snapshot while the table changes. */
+long kvmmu_s2_count(const struct kvmmu_s2_mmu *mmu, int idx);
 
 /* Return: 0 or -ENOMEM. */
 int kvmmu_s2_init(struct kvmmu_s2_mmu *mmu);

@@ -218,7 +218,7 @@ struct kvmmu_stats *kvmmu_vm_stats(struct kvmmu_vm *vm)
 	 * stats copies up to date (a racy snapshot, as any gauge read).
 	 */
 	for (i = 0; i < S2_STAT_NR; i++) {
-		int64_t now = atomic_long_read(&vm->s2.pages[i]);
+		int64_t now = kvmmu_s2_count(&vm->s2, i);
 
 		kvmmu_stats_add(&vm->stats, map[i],
 				now - (int64_t)kvmmu_stats_read(&vm->stats,
@@ -233,11 +233,11 @@ uint64_t kvmmu_vm_stat(struct kvmmu_vm *vm, const char *name)
 	int i, n;
 
 	if (!strcmp(name, "pages_4k"))
-		return atomic_long_read(&vm->s2.pages[S2_STAT_PAGES_4K]);
+		return kvmmu_s2_count(&vm->s2, S2_STAT_PAGES_4K);
 	if (!strcmp(name, "pages_2m"))
-		return atomic_long_read(&vm->s2.pages[S2_STAT_PAGES_2M]);
+		return kvmmu_s2_count(&vm->s2, S2_STAT_PAGES_2M);
 	if (!strcmp(name, "pages_1g"))
-		return atomic_long_read(&vm->s2.pages[S2_STAT_PAGES_1G]);
+		return kvmmu_s2_count(&vm->s2, S2_STAT_PAGES_1G);
 	if (!kvmmu_stats_get(&vm->stats, name, &v))
 		return v;
 	/* A vCPU statistic (pf_taken, ...): the sum over the vCPUs. */

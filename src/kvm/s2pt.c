@@ -128,6 +128,12 @@ static int s2_pool_grow(struct kvmmu_s2_mmu *mmu) REQUIRES(mmu->pool_lock)
 	return 0;
 }
 
+static void s2_count_add(struct kvmmu_s2_mmu *mmu, int idx, long v)
+{
+	__atomic_fetch_add(&mmu->cnt[kvmmu_stat_shard()].v[idx], v,
+			   __ATOMIC_RELAXED);
+}
+
 /* A zeroed table, or NULL.  Context: mmu_lock held (read or write). */
 static struct kvmmu_s2_table *s2_table_alloc(struct kvmmu_s2_mmu *mmu)
 {
@@ -147,7 +153,7 @@ static struct kvmmu_s2_table *s2_table_alloc(struct kvmmu_s2_mmu *mmu)
 	 * the cmpxchg that publishes it orders these stores before it.
 	 */
 	memset(t, 0, sizeof(*t));
-	atomic_long_inc(&mmu->tables_in_use);
+	s2_count_add(mmu, S2_CNT_TABLES, 1);
 	return t;
 }
 
@@ -158,7 +164,7 @@ static void s2_table_free(struct kvmmu_s2_mmu *mmu, struct kvmmu_s2_table *t)
 	WRITE_ONCE(t->e[0], (kvmmu_spte_t)(uintptr_t)mmu->free_list);
 	mmu->free_list = t;
 	kvmmu_spin_unlock(&mmu->pool_lock);
-	atomic_long_dec(&mmu->tables_in_use);
+	s2_count_add(mmu, S2_CNT_TABLES, -1);
 }
 
 /* Unmap every chunk: all tables, in use, retired or free, go at once. */
@@ -172,7 +178,7 @@ static void s2_pool_free(struct kvmmu_s2_mmu *mmu)
 	mmu->chunks = NULL;
 	mmu->nr_chunks = mmu->chunk_cap = 0;
 	mmu->free_list = mmu->retired = NULL;
-	atomic_long_set(&mmu->tables_in_use, 0);
+	memset(mmu->cnt, 0, sizeof(mmu->cnt));
 }
 
 /**
@@ -215,14 +221,10 @@ int kvmmu_s2_init(struct kvmmu_s2_mmu *mmu)
  */
 void kvmmu_s2_destroy(struct kvmmu_s2_mmu *mmu)
 {
-	int i;
-
 	if (!READ_ONCE(mmu->root))
 		return;
 	WRITE_ONCE(mmu->root, NULL);
 	s2_pool_free(mmu);
-	for (i = 0; i < S2_STAT_NR; i++)
-		atomic_long_set(&mmu->pages[i], 0);
 	kvmmu_spin_lock_destroy(&mmu->pool_lock);
 }
 
@@ -351,7 +353,7 @@ int kvmmu_s2_map(struct kvmmu_s2_mmu *mmu, gfn_t gfn, int level,
 			*old = e;
 		return -EEXIST;
 	}
-	atomic_long_inc(&mmu->pages[level - 1]);
+	s2_count_add(mmu, level - 1, 1);
 	return 0;
 }
 
@@ -516,7 +518,7 @@ unsigned long kvmmu_s2_unmap_range(struct kvmmu_s2_mmu *mmu, gfn_t start,
 	s2_zap_table(&z, root, S2_LEVELS, 0, start, end);
 	for (i = 0; i < S2_STAT_NR; i++) {
 		if (z.zapped[i])
-			atomic_long_sub(z.zapped[i], &mmu->pages[i]);
+			s2_count_add(mmu, i, -(long)z.zapped[i]);
 		n += z.zapped[i];
 	}
 	return n;
@@ -548,7 +550,7 @@ void kvmmu_s2_free_retired(struct kvmmu_s2_mmu *mmu)
 		n++;
 	}
 	kvmmu_spin_unlock(&mmu->pool_lock);
-	atomic_long_sub(n, &mmu->tables_in_use);
+	s2_count_add(mmu, S2_CNT_TABLES, -n);
 }
 
 /* --- inspection ----------------------------------------------------------- */
@@ -608,5 +610,15 @@ void kvmmu_s2_for_each_leaf(struct kvmmu_s2_mmu *mmu,
  */
 uint64_t kvmmu_s2_table_bytes(struct kvmmu_s2_mmu *mmu)
 {
-	return (uint64_t)atomic_long_read(&mmu->tables_in_use) * S2_TABLE_SIZE;
+	return (uint64_t)kvmmu_s2_count(mmu, S2_CNT_TABLES) * S2_TABLE_SIZE;
+}
+
+long kvmmu_s2_count(const struct kvmmu_s2_mmu *mmu, int idx)
+{
+	long sum = 0;
+	int i;
+
+	for (i = 0; i < KVMMU_STAT_SHARDS; i++)
+		sum += __atomic_load_n(&mmu->cnt[i].v[idx], __ATOMIC_RELAXED);
+	return sum;
 }

@@ -45,9 +45,9 @@ static uint64_t nr_tables(struct kvmmu_s2_mmu *m)
 
 static void expect_pages(struct kvmmu_s2_mmu *m, long p4k, long p2m, long p1g)
 {
-	ASSERT_EQ(atomic_long_read(&m->pages[S2_STAT_PAGES_4K]), p4k);
-	ASSERT_EQ(atomic_long_read(&m->pages[S2_STAT_PAGES_2M]), p2m);
-	ASSERT_EQ(atomic_long_read(&m->pages[S2_STAT_PAGES_1G]), p1g);
+	ASSERT_EQ(kvmmu_s2_count(m, S2_STAT_PAGES_4K), p4k);
+	ASSERT_EQ(kvmmu_s2_count(m, S2_STAT_PAGES_2M), p2m);
+	ASSERT_EQ(kvmmu_s2_count(m, S2_STAT_PAGES_1G), p1g);
 }
 
 /* Walk @gfn and check it finds @want at @level (0/0: nothing). */
@@ -1074,8 +1074,7 @@ static void concurrent_run(uint32_t delay_ppm)
 		 zapped,
 		 (unsigned long long)kvmmu_s2_table_bytes(&cs.mmu) >> 10);
 	ASSERT_GT(zapped, 0);
-	left = atomic_long_read(&cs.mmu.pages[0]) +
-	       atomic_long_read(&cs.mmu.pages[1]);
+	left = kvmmu_s2_count(&cs.mmu, 0) + kvmmu_s2_count(&cs.mmu, 1);
 	ASSERT_EQ(kvmmu_s2_unmap_range(&cs.mmu, 0, GFN_LIMIT), left);
 	kvmmu_s2_free_retired(&cs.mmu);
 	ASSERT_EQ(kvmmu_s2_table_bytes(&cs.mmu), TBL);

@@ -25,8 +25,8 @@ static void bench_help(FILE *f)
 		  "suffix\n            (default: the benchmark's, 1G for "
 		  "host_fault)\n"
 		  "  -v N      threads (vCPUs), each on its own SIZE bytes "
-		  "(default 1)\n"
-		  "  -i N      iterations (default 3)\n"
+		  "(default: 1;\n            2 for populate)\n"
+		  "  -i N      iterations (default: 3; 7 for populate)\n"
 		  "  --json    print one JSON object of named figures "
 		  "instead of text\n"
 		  "  -h        this help\n\nbenchmarks:\n");
@@ -42,7 +42,7 @@ int cmd_bench(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bench_opts o = { .threads = 1, .iterations = 3 };
+	struct bench_opts o = { .threads = 0, .iterations = 0 };
 	const char *size_arg = NULL;
 	const struct bench *b;
 	unsigned long v;
@@ -114,6 +114,11 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!size_arg)
 		o.bytes = b->default_bytes;
+	if (!o.threads)
+		o.threads = b->default_threads ? b->default_threads : 1;
+	if (!o.iterations)
+		o.iterations = b->default_iterations ? b->default_iterations :
+						       3;
 	if (!o.bytes || o.bytes % 4096)
 		return cli_bad_usage("bench", BENCH_SYNOPSIS,
 				     "-b: '%s' is not a non-zero multiple of "
