@@ -73,9 +73,43 @@ struct kvmmu_memory_slot {
 	unsigned long *dirty_bitmap; /* later issue; NULL now */
 };
 
+/*
+ * The gfn index of a set (memslot_index.c): the set's slots sorted by
+ * base_gfn, in chunks of KVMMU_MEMSLOT_CHUNK, with an L1 array of one
+ * separator per chunk and an L0 radix table that says where in L1 to
+ * look.  Every chunk but the last is at least half full, which bounds the
+ * number of chunks.
+ */
+#define KVMMU_MEMSLOT_CHUNK 64
+#define KVMMU_MEMSLOT_INDEX_MAX_CHUNKS \
+	(KVMMU_MEM_SLOTS_NUM / (KVMMU_MEMSLOT_CHUNK / 2) + 1)
+
+struct kvmmu_memslot_chunk {
+	gfn_t base[KVMMU_MEMSLOT_CHUNK]; /* sorted; ~0 from nr on */
+	struct kvmmu_memory_slot *slot[KVMMU_MEMSLOT_CHUNK]; /* NULL from nr */
+	unsigned int nr;
+} __cacheline_aligned;
+
+struct kvmmu_memslot_index {
+	/* Read by lookups; bucket b starts at gfn l0_base + (b << l0_shift). */
+	gfn_t l0_base;		/* l1[0] */
+	unsigned int l0_shift;	/* log2 of the gfns per bucket */
+	unsigned int l0_last;	/* number of buckets - 1 */
+	unsigned int l0_window; /* l1 entries to search from l0[b] */
+	unsigned int nr_chunks;
+	uint16_t *l0; /* [2 * MAX_CHUNKS]: chunk of each bucket's start */
+	gfn_t *l1;    /* [2 * MAX_CHUNKS]: separators; ~0 from nr_chunks */
+	struct kvmmu_memslot_chunk **chunks; /* [MAX_CHUNKS] */
+	/* Not read by lookups: */
+	struct kvmmu_memslot_chunk *spare; /* for the next split */
+	unsigned int fail_alloc;	   /* tests: fail the next N reserves */
+	bool l0_stale;			   /* L1 changed: rebuild L0 */
+};
+
 struct kvmmu_memslots {
 	uint64_t generation;
 	struct kvmmu_memory_slot *last_used_slot; /* atomic hint */
+	struct kvmmu_memslot_index gfn_index;	  /* gfn → slot lookups */
 	struct kvmmu_itree_root hva_tree;
 	struct kvmmu_itree_root gfn_tree;
 	struct kvmmu_memory_slot **id_table; /* [KVMMU_MEM_SLOTS_NUM] */
@@ -109,12 +143,33 @@ void kvmmu_memslots_destroy(struct kvmmu_vm *kvm);
 struct kvmmu_memslots *kvmmu_memslots(struct kvmmu_vm *kvm, int as_id);
 
 /*
- * gfn → slot in O(log n) with the set's last-used hint.  Returns INVALID
+ * gfn → slot: the set's last-used hint, then its gfn index.  Returns INVALID
  * slots too (callers test the flag).  Context: SRCU or slots_lock.
  * Models: include/linux/kvm_host.h __gfn_to_memslot() / search_memslots()
  */
 struct kvmmu_memory_slot *kvmmu_gfn_to_memslot(struct kvmmu_memslots *slots,
 					       gfn_t gfn);
+
+/*
+ * memslot_index.c.  Lookups: SRCU read side or slots_lock, no lock taken.
+ * init/destroy: set creation and teardown.  reserve: slots_lock (safe on
+ * the published set).  insert/remove/replace: slots_lock, on the inactive
+ * set only, insert after a successful reserve.  check: for tests.
+ */
+int kvmmu_memslot_index_init(struct kvmmu_memslot_index *ix);
+void kvmmu_memslot_index_destroy(struct kvmmu_memslot_index *ix);
+int kvmmu_memslot_index_reserve(struct kvmmu_memslot_index *ix);
+void kvmmu_memslot_index_insert(struct kvmmu_memslot_index *ix,
+				struct kvmmu_memory_slot *slot);
+void kvmmu_memslot_index_remove(struct kvmmu_memslot_index *ix,
+				const struct kvmmu_memory_slot *slot);
+void kvmmu_memslot_index_replace(struct kvmmu_memslot_index *ix,
+				 const struct kvmmu_memory_slot *old,
+				 struct kvmmu_memory_slot *new);
+struct kvmmu_memory_slot *
+kvmmu_memslot_index_find(const struct kvmmu_memslot_index *ix, gfn_t gfn);
+int kvmmu_memslot_index_check(const struct kvmmu_memslot_index *ix,
+			      unsigned long nr_slots);
 
 /* Iterate the slots whose hva range intersects [start, last] (inclusive). */
 #define kvmmu_for_each_memslot_in_hva_range(node, slots, start, last)        \
@@ -360,6 +415,9 @@ struct kvmmu_vm {
 
 	struct kvmmu_stats stats;
 	struct kvmmu_check_log *check_log; /* src/check: findings */
+	/* src/trace: the attached trace, NULL when off (read relaxed by the
+	 * tracepoints of src/trace/hooks.h; kvmmu_vm_set_trace() writes) */
+	struct kvmmu_trace *trace;
 };
 
 static inline unsigned long kvmmu_nr_as(const struct kvmmu_vm *kvm)

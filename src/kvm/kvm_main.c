@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "vcpu/internal.h"
 #include "check/internal.h"
+#include "trace/hooks.h"
 
 static const struct kvmmu_stat_desc kvm_stat_desc[KVM_STAT_NR] = {
 	[KVM_STAT_REMOTE_TLB_FLUSH] = { "remote_tlb_flush",
@@ -175,6 +176,8 @@ void kvmmu_vm_destroy(struct kvmmu_vm *kvm)
 	for (i = 0; i < KVMMU_MAX_VCPUS; i++)
 		if (kvm->vcpus[i])
 			kvmmu_vcpu_free(kvm->vcpus[i]);
+	/* After the release zap above, which may still have traced. */
+	kvmmu_vm_set_trace(kvm, NULL);
 
 	kvmmu_check_free(kvm);
 	kvmmu_memslots_destroy(kvm);

@@ -9,6 +9,7 @@
  * §1.10).  Aging callbacks come with the aging issue.
  */
 #include "internal.h"
+#include "trace/hooks.h"
 
 struct hva_range {
 	hva_t start, end;
@@ -208,6 +209,7 @@ kvm_mn_invalidate_range_start(struct kvmmu_mmu_notifier *mn,
 		.flush_on_ret = true,
 		.may_block = kvmmu_mmu_notifier_range_blockable(range),
 	};
+	uint64_t ts = trace_mmu_notifier_invalidate_range_start(kvm, range);
 	struct mn_ret r;
 
 	/* Counted before the memslots are looked at: a memslot swap waits
@@ -217,8 +219,11 @@ kvm_mn_invalidate_range_start(struct kvmmu_mmu_notifier *mn,
 	kvmmu_spin_unlock(&kvm->mn_invalidate_lock);
 
 	r = handle_hva_range(kvm, &hr);
-	if (r.found_memslot)
+	if (r.found_memslot) {
 		kvmmu_stats_inc(&kvm->stats, KVM_STAT_MMU_NOTIFIER_INVALIDATE);
+		/* At the B's time: before the zaps it caused. */
+		trace_kvm_unmap_hva_range(kvm, ts, range->start, range->end);
+	}
 	return 0;
 }
 
@@ -250,6 +255,7 @@ kvm_mn_invalidate_range_end(struct kvmmu_mmu_notifier *mn,
 	if (wake && kvm->mn_memslots_update_waiting)
 		pthread_cond_broadcast(&kvm->mn_memslots_update_wait);
 	kvmmu_spin_unlock(&kvm->mn_invalidate_lock);
+	trace_mmu_notifier_invalidate_range_end(kvm);
 }
 
 /*

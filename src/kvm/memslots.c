@@ -9,7 +9,8 @@
  * object is shared by both sets: it embeds two nodes for each index
  * (hva_node[2], gfn_node[2]) and a set only ever links node [node_idx], so
  * the two sets can be edited independently.  A set also has an id table
- * (slot id → slot) and a last-used hint for gfn lookups.
+ * (slot id → slot), a gfn index (memslot_index.c) and a last-used hint for
+ * gfn lookups.
  *
  * An update (slots_lock held) never edits the active set: it edits the
  * inactive one, swaps the two (publishing with a release store, then
@@ -20,8 +21,10 @@
  * which no fault can install a stage-2 entry for the old range, and the
  * old range is zapped; the second publishes the final state.
  *
+ *   gfn_index  sorted (base_gfn, slot) chunks for lookups; our deviation
+ *	       from KVM's rb-tree, for speed (memslot_index.c says why)
  *   gfn_tree   interval tree over [base_gfn, base_gfn + npages - 1];
- *	       never overlapping, so a lookup is a plain binary descent
+ *	       never overlapping; answers the overlap check of an update
  *   hva_tree   interval tree over [uaddr, uaddr + size - 1]; overlaps
  *	       (aliasing) allowed, searched by the notifier glue
  *   id_table   KVMMU_MEM_SLOTS_NUM pointers, by slot id
@@ -42,6 +45,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "trace/hooks.h"
 
 /* The flags user space may set, without guest_memfd (not modelled yet). */
 #define MEMSLOT_V1_FLAGS (KVMMU_MEM_LOG_DIRTY_PAGES | KVMMU_MEM_READONLY)
@@ -104,7 +108,8 @@ int kvmmu_memslots_init(struct kvmmu_vm *kvm)
 			memslots_set_init(slots, (int)as, (int)i);
 			slots->id_table = calloc(KVMMU_MEM_SLOTS_NUM,
 						 sizeof(*slots->id_table));
-			if (!slots->id_table) {
+			if (!slots->id_table ||
+			    kvmmu_memslot_index_init(&slots->gfn_index)) {
 				kvmmu_memslots_destroy(kvm);
 				return -ENOMEM;
 			}
@@ -128,7 +133,8 @@ static void free_memslot(struct kvmmu_memory_slot *slot)
  *
  * At rest both sets hold the same slot objects; they are freed once,
  * through the set with node_idx 1 (as KVM does).  Safe on a partly
- * initialised VM (NULL id tables are skipped).
+ * initialised VM (NULL id tables are skipped, an all-zero index is
+ * freed as empty).
  *
  * Models: virt/kvm/kvm_main.c kvm_free_memslots() (from kvm_destroy_vm(),
  * kvm-mmu-protocol.md §1.2)
@@ -143,6 +149,7 @@ void kvmmu_memslots_destroy(struct kvmmu_vm *kvm)
 		for (i = 0; i < 2; i++) {
 			struct kvmmu_memslots *slots = &kvm->__memslots[as][i];
 
+			kvmmu_memslot_index_destroy(&slots->gfn_index);
 			if (!slots->id_table)
 				continue;
 			if (slots->node_idx == 1)
@@ -207,30 +214,29 @@ static struct kvmmu_memslots *inactive_memslots(struct kvmmu_vm *kvm, int as_id)
 
 /* --- lookups -------------------------------------------------------------- */
 
+/*
+ * base_gfn <= gfn < base_gfn + npages in one unsigned compare: below the
+ * base, gfn - base_gfn wraps to more than any npages.  One branch, not
+ * two: with random gfns "gfn >= base_gfn" alone is a coin toss for the
+ * branch predictor, and each miss flushes the lookups in flight.
+ */
 static inline bool slot_has_gfn(const struct kvmmu_memory_slot *slot, gfn_t gfn)
 {
-	return gfn >= slot->base_gfn && gfn - slot->base_gfn < slot->npages;
+	return gfn - slot->base_gfn < slot->npages;
 }
 
 /*
- * Binary descent of the gfn tree: its intervals never overlap, so a node
- * that does not contain @gfn says which side can.
+ * The gfn index gives the slot with the last base_gfn <= @gfn (or NULL);
+ * slots never overlap, so that one holds @gfn or no slot does.
  * Models: include/linux/kvm_host.h search_memslots() (§2.6)
  */
 static struct kvmmu_memory_slot *search_memslots(struct kvmmu_memslots *slots,
 						 gfn_t gfn)
 {
-	struct kvmmu_itree_node *n = slots->gfn_tree.root;
+	struct kvmmu_memory_slot *slot =
+		kvmmu_memslot_index_find(&slots->gfn_index, gfn);
 
-	while (n) {
-		if (gfn < n->start)
-			n = n->left;
-		else if (gfn > n->last)
-			n = n->right;
-		else
-			return gfn_node_to_slot(n, slot_node_idx(slots));
-	}
-	return NULL;
+	return slot && slot_has_gfn(slot, gfn) ? slot : NULL;
 }
 
 /**
@@ -238,9 +244,10 @@ static struct kvmmu_memory_slot *search_memslots(struct kvmmu_memslots *slots,
  * @slots: a set obtained from kvmmu_memslots().
  * @gfn: the guest frame.
  *
- * Tries the set's last-used hint, then descends the gfn tree (O(log n))
- * and makes the result the new hint.  The hint is a relaxed atomic: a
- * stale one only costs the descent.  INVALID slots are returned too.
+ * Tries the set's last-used hint, then searches the gfn index (two
+ * branchless binary searches, O(log n)) and makes the result the new
+ * hint.  The hint is a relaxed atomic: a stale one only costs the search.
+ * INVALID slots are returned too.
  *
  * Models: include/linux/kvm_host.h __gfn_to_memslot() / search_memslots()
  * (kvm-mmu-protocol.md §2.6)
@@ -278,6 +285,7 @@ static void insert_gfn_node(struct kvmmu_memslots *slots,
 /*
  * Replace @old by @new in the inactive set of their address space: @old
  * NULL inserts, @new NULL removes.  The last-used hint moves with the slot.
+ * An insert into the gfn index needs reserve_gfn_index() first.
  * Models: virt/kvm/kvm_main.c kvm_replace_memslot() (§2.1)
  */
 static void replace_memslot(struct kvmmu_vm *kvm, struct kvmmu_memory_slot *old,
@@ -287,6 +295,17 @@ static void replace_memslot(struct kvmmu_vm *kvm, struct kvmmu_memory_slot *old,
 	int as_id = old ? old->as_id : new->as_id;
 	struct kvmmu_memslots *slots = inactive_memslots(kvm, as_id);
 	int idx = slot_node_idx(slots);
+
+	lockdep_assert_held(&kvm->slots_lock);
+	/* The index, as kvm_replace_memslot() does the gfn tree. */
+	if (old && new && old->base_gfn == new->base_gfn) {
+		kvmmu_memslot_index_replace(&slots->gfn_index, old, new);
+	} else {
+		if (old)
+			kvmmu_memslot_index_remove(&slots->gfn_index, old);
+		if (new)
+			kvmmu_memslot_index_insert(&slots->gfn_index, new);
+	}
 
 	if (old) {
 		WARN_ON(slots->id_table[old->id] != old);
@@ -456,6 +475,27 @@ static void commit_memory_region(struct kvmmu_vm *kvm,
 }
 
 /*
+ * Give both sets of @as_id the spare chunk that one more gfn-index insert
+ * may need, before the update changes either set: the replay on the second
+ * set after the swap cannot fail then.  (KVM's rb-tree insert allocates
+ * nothing; the index's chunks are the price of its speed.)
+ */
+static int reserve_gfn_index(struct kvmmu_vm *kvm, int as_id)
+	REQUIRES(kvm->slots_lock)
+{
+	int i, r;
+
+	lockdep_assert_held(&kvm->slots_lock);
+	for (i = 0; i < 2; i++) {
+		r = kvmmu_memslot_index_reserve(
+			&kvm->__memslots[as_id][i].gfn_index);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/*
  * Apply one validated change.  slots_arch_lock is taken here and dropped
  * by the (last) swap; @old and @new are owned by the memslots afterwards
  * (@new is freed by the caller only on error).
@@ -467,6 +507,13 @@ static int set_memslot(struct kvmmu_vm *kvm, struct kvmmu_memory_slot *old,
 {
 	struct kvmmu_memory_slot *invalid = NULL;
 	int r;
+
+	/* Only CREATE and MOVE insert a base_gfn the index does not hold. */
+	if (change == KVMMU_MR_CREATE || change == KVMMU_MR_MOVE) {
+		r = reserve_gfn_index(kvm, new->as_id);
+		if (r)
+			return r;
+	}
 
 	kvmmu_mutex_lock(&kvm->slots_arch_lock);
 
@@ -675,6 +722,8 @@ vm_ioctl_set_memory_region(struct kvmmu_vm *kvm,
 
 	kvmmu_mutex_lock(&kvm->slots_lock);
 	r = set_memory_region(kvm, mem);
+	if (!r)
+		trace_kvm_set_user_memory_region(kvm, mem);
 	kvmmu_mutex_unlock(&kvm->slots_lock);
 	return r;
 }

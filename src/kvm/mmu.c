@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "vcpu/internal.h"
+#include "trace/hooks.h"
 
 /* The result of resolving a gfn to a host frame (struct kvm_page_fault). */
 struct kvm_page_fault {
@@ -173,10 +174,14 @@ static int map_locked(struct kvmmu_vm *kvm, struct kvm_page_fault *f)
 		retry = kvmmu_mmu_invalidate_retry_gfn(kvm, f->mmu_seq, f->gfn);
 	else
 		retry = kvmmu_mmu_invalidate_retry(kvm, f->mmu_seq);
-	if (retry)
+	if (retry) {
+		trace_kvm_mmu_invalidate_retry(kvm, f->gfn, f->mmu_seq, true);
 		return -EAGAIN;
+	}
 
 	r = kvmmu_s2_map(&kvm->s2, f->gfn, 1, new, &old);
+	if (!r)
+		trace_kvm_mmu_set_spte(kvm, f->gfn, new, 1);
 	if (r != -EEXIST)
 		return r;
 	/*
@@ -193,7 +198,10 @@ static int map_locked(struct kvmmu_vm *kvm, struct kvm_page_fault *f)
 		WARN_ON_ONCE(1);
 		return -EAGAIN;
 	}
-	return cmpxchg(ptep, old, new) == old ? 0 : -EAGAIN;
+	if (cmpxchg(ptep, old, new) != old)
+		return -EAGAIN;
+	trace_kvm_mmu_set_spte(kvm, f->gfn, new, level);
+	return 0;
 }
 
 /*
@@ -234,7 +242,8 @@ int kvmmu_page_fault(struct kvmmu_vcpu *vcpu, gpa_t gpa, bool write,
 		.gpa = gpa,
 		.write = write,
 	};
-	int idx, r;
+	uint64_t t0 = trace_kvm_page_fault_begin(kvm, vcpu->id);
+	int idx, r, res = TRACE_PF_FIXED;
 
 	vcpu_stat(vcpu, VCPU_STAT_PF_TAKEN);
 	idx = kvmmu_srcu_read_lock(&kvm->srcu);
@@ -263,6 +272,7 @@ int kvmmu_page_fault(struct kvmmu_vcpu *vcpu, gpa_t gpa, bool write,
 	if (arch->lockless_precheck &&
 	    !(kvm->cfg.inject & KVMMU_INJECT_NO_RETRY) &&
 	    kvmmu_mmu_invalidate_retry_gfn_unsafe(kvm, f.mmu_seq, f.gfn)) {
+		trace_kvm_mmu_invalidate_retry(kvm, f.gfn, f.mmu_seq, false);
 		vcpu_stat(vcpu, VCPU_STAT_MMU_INVALIDATE_RETRY);
 		r = 0;
 		goto out_resched;
@@ -292,6 +302,7 @@ int kvmmu_page_fault(struct kvmmu_vcpu *vcpu, gpa_t gpa, bool write,
 		break;
 	case 1:
 		vcpu_stat(vcpu, VCPU_STAT_PF_SPURIOUS);
+		res = TRACE_PF_SPURIOUS;
 		r = 0;
 		break;
 	case -EAGAIN:
@@ -304,6 +315,10 @@ int kvmmu_page_fault(struct kvmmu_vcpu *vcpu, gpa_t gpa, bool write,
 	}
 out:
 	kvmmu_srcu_read_unlock(&kvm->srcu, idx);
+	/* 1 is an MMIO exit, -EFAULT a memory-fault exit (also -ENOMEM). */
+	if (r)
+		res = r > 0 ? TRACE_PF_MMIO : TRACE_PF_EFAULT;
+	trace_kvm_page_fault(kvm, t0, vcpu->id, gpa, write, res);
 	return r;
 
 out_resched:
@@ -313,6 +328,7 @@ out_resched:
 	 * path's cond_resched()), or a 2-CPU host livelocks on spinning vCPUs.
 	 */
 	kvmmu_srcu_read_unlock(&kvm->srcu, idx);
+	trace_kvm_page_fault(kvm, t0, vcpu->id, gpa, write, TRACE_PF_RETRY);
 	sched_yield();
 	return 0;
 }
@@ -334,6 +350,7 @@ bool kvmmu_unmap_gfn_range(struct kvmmu_vm *kvm, gfn_t start, gfn_t end)
 	if (!READ_ONCE(kvm->s2.root))
 		return false; /* torn down by release */
 	n = kvmmu_s2_unmap_range(&kvm->s2, start, end);
+	trace_kvm_mmu_zap(kvm, start, end, n);
 	if (!n)
 		return false;
 	kvmmu_stats_add(&kvm->stats, KVM_STAT_NOTIFIER_ZAP_PAGES, n);
@@ -349,6 +366,7 @@ static void zap_and_flush(struct kvmmu_vm *kvm, gfn_t start, gfn_t end)
 
 	kvmmu_write_lock(&kvm->mmu_lock);
 	n = kvmmu_s2_unmap_range(&kvm->s2, start, end);
+	trace_kvm_mmu_zap(kvm, start, end, n);
 	if (n)
 		kvmmu_flush_remote_tlbs(kvm);
 	kvmmu_s2_free_retired(&kvm->s2);

@@ -22,6 +22,7 @@
 #include <sched.h>
 
 #include "internal.h"
+#include "trace/hooks.h"
 
 static unsigned long mode_load(struct kvmmu_vcpu *vcpu)
 {
@@ -139,21 +140,26 @@ static void vcpu_wait_exit(struct kvmmu_vcpu *vcpu, unsigned long w)
  * each vCPU that was in guest mode has left it.
  * Models: virt/kvm/kvm_main.c kvm_make_all_cpus_request() with
  * KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP (§1.13)
+ * Return: the number of vCPUs waited for.
  * Context: any thread except a vCPU in guest mode; may spin.
  */
-static void kvmmu_make_all_cpus_request(struct kvmmu_vm *kvm, unsigned int req)
+static int kvmmu_make_all_cpus_request(struct kvmmu_vm *kvm, unsigned int req)
 {
 	unsigned long seen[KVMMU_MAX_VCPUS];
-	int i, n = smp_load_acquire(&kvm->nr_vcpus);
+	int i, waited = 0, n = smp_load_acquire(&kvm->nr_vcpus);
 
 	for (i = 0; i < n; i++)
 		__atomic_fetch_or(&kvm->vcpus[i]->requests, 1ul << req,
 				  __ATOMIC_SEQ_CST);
 	for (i = 0; i < n; i++)
 		seen[i] = vcpu_ipi(kvm->vcpus[i]);
-	for (i = 0; i < n; i++)
-		if (seen[i])
+	for (i = 0; i < n; i++) {
+		if (seen[i]) {
 			vcpu_wait_exit(kvm->vcpus[i], seen[i]);
+			waited++;
+		}
+	}
+	return waited;
 }
 
 /**
@@ -163,11 +169,14 @@ static void kvmmu_make_all_cpus_request(struct kvmmu_vm *kvm, unsigned int req)
  */
 void kvmmu_flush_remote_tlbs(struct kvmmu_vm *kvm)
 {
+	int waited;
+
 	kvmmu_stats_inc(&kvm->stats, KVM_STAT_REMOTE_TLB_FLUSH_REQUESTS);
 	if (kvm->cfg.inject & KVMMU_INJECT_NO_TLB_FLUSH)
 		return; /* test-only bug: the checker must notice */
-	kvmmu_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);
+	waited = kvmmu_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);
 	kvmmu_stats_inc(&kvm->stats, KVM_STAT_REMOTE_TLB_FLUSH);
+	trace_kvm_remote_tlb_flush(kvm, waited);
 }
 
 /**
