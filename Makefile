@@ -59,7 +59,8 @@ CLI_SRCS := $(sort $(wildcard tools/kvmmu/*.c) $(wildcard bench/*.c))
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c) $(wildcard tests/stress/*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
-CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o) $(O)/gen/scenarios.o
+SCENARIOS := $(sort $(wildcard scenarios/*.kvs))
 TEST_BINS := $(TEST_SRCS:%.c=$(O)/%)
 LIB := $(O)/libkvmmu.a
 CLI := $(O)/kvmmu
@@ -77,6 +78,16 @@ $(O)/%.o: %.c $(O)/.flags
 	$(call msg,CC,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# kvmmu demo's default suite: the shipped scenarios, embedded.
+$(O)/gen/scenarios.c: $(SCENARIOS) scripts/embed-scenarios.sh
+	$(call msg,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)scripts/embed-scenarios.sh $(SCENARIOS) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/scenarios.o: $(O)/gen/scenarios.c $(O)/.flags
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itools/kvmmu $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -108,8 +119,11 @@ RUN_PROVE = $(PROVE) $(PROVE_FLAGS) --exec $(TAP_EXEC)
 # (prove without arguments would look for a t/ directory instead).
 prove_run = $(if $(strip $(1)),$(RUN_PROVE) $(1),echo "  PROVE  (no tests)")
 
+# Command-line tests: scripts that drive $(CLI) (KVMMU_CLI).
+CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
+
 test: all
-	$(Q)$(call prove_run,$(TEST_BINS))
+	$(Q)KVMMU_CLI=$(CLI) $(call prove_run,$(TEST_BINS) $(CLI_TESTS))
 
 # Concurrency tests: all of them.  Threads appear in unit tests too (e.g.
 # unregister racing a callback), and TSan over the lot costs seconds.
@@ -122,7 +136,8 @@ tsan-test: all
 asan-test: all
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	 KVMMU_STRESS_SECONDS=2 $(call prove_run,$(TEST_BINS))
+	 KVMMU_STRESS_SECONDS=2 KVMMU_CLI=$(CLI) \
+	 $(call prove_run,$(TEST_BINS) $(CLI_TESTS))
 
 # Tracked and new (not ignored) C files; without a usable git (no checkout,
 # or a checkout owned by another user) every C file under the source folders.
@@ -163,10 +178,37 @@ bench:
 	$(Q)$(MAKE) --no-print-directory O=$(O)/release DEBUG=0 $(O)/release/kvmmu
 	$(Q)for b in $(BENCHES); do $(O)/release/kvmmu bench $$b || exit 1; done
 
+# ---------------------------------------------------------------------------
+# Fuzzing the scenario parser with libFuzzer, ASan and UBSan (not part of
+# check).  Only the parser's objects are built, in their own $(O)/fuzz; new
+# inputs go to $(O)/fuzz/corpus, crashes to $(O)/fuzz/crash-*.
+#   make fuzz                      60 seconds
+#   make fuzz FUZZ_SECONDS=600
+
+FUZZ_SECONDS ?= 60
+FUZZ_OBJS := $(addprefix src/scenario/,lexer.o parse.o parse_args.o \
+	     parse_expect.o parse_host.o parse_vm.o)
+FUZZ_SEEDS = $(wildcard tests/scenario/good tests/scenario/bad scenarios)
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory O=$(O)/fuzz CC=clang \
+	 SAN=fuzzer-no-link,address,undefined $(O)/fuzz/scenario_fuzz
+	@mkdir -p $(O)/fuzz/corpus
+	$(Q)UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 $(O)/fuzz/scenario_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	 -max_len=8192 -timeout=10 -dict=tests/fuzz/scenario.dict \
+	 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus $(FUZZ_SEEDS)
+
+$(O)/scenario_fuzz: tests/fuzz/scenario_fuzz.c $(FUZZ_OBJS:%=$(O)/%) $(O)/.flags
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	 $(FUZZ_OBJS:%=$(O)/%) $(LDLIBS)
+
 clean:
 	$(Q)rm -rf $(O)
 
 FORCE:
 
-.PHONY: FORCE all test tsan-test asan-test format-check format check demo bench clean
+.PHONY: FORCE all test tsan-test asan-test format-check format check demo bench \
+	fuzz clean
 .DELETE_ON_ERROR:

@@ -4,6 +4,7 @@
  * messages.  See cli.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,4 +118,17 @@ int cli_size_error(const char *cmd, const char *synopsis, const char *opt,
 			     "%s: invalid size '%s' (expected digits with an "
 			     "optional K, M or G suffix, e.g. 64M)",
 			     opt, arg);
+}
+
+int cli_opt_error(const char *cmd, const char *synopsis, int c, char **argv)
+{
+	if (c == ':')
+		return cli_bad_usage(cmd, synopsis, "option '%s' needs a value",
+				     argv[optind - 1]);
+	/* optopt: the bad letter; 0 for a long option */
+	if (optopt)
+		return cli_bad_usage(cmd, synopsis, "unknown option '-%c'",
+				     optopt);
+	return cli_bad_usage(cmd, synopsis, "unknown option '%s'",
+			     argv[optind - 1]);
 }

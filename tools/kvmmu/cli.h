@@ -14,6 +14,8 @@
 #ifndef KVMMU_CLI_H
 #define KVMMU_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <kvmmu/compiler.h>
@@ -32,6 +34,8 @@ struct cli_cmd {
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 /**
  * cli_parse_size() - a byte count: decimal digits with an optional K, M
@@ -69,5 +73,71 @@ int cli_bad_usage(const char *cmd, const char *synopsis, const char *fmt, ...)
  */
 int cli_size_error(const char *cmd, const char *synopsis, const char *opt,
 		   const char *arg, int err);
+
+/* --- scenarios (scn.c): shared by run, stat and demo --- */
+
+struct kvmmu_backend_ops;
+struct kvmmu_trace;
+
+struct cli_scn_list {
+	char **paths;
+	unsigned int n, cap;
+};
+
+/*
+ * cli_scn_collect() - add @arg to @l: a file as it is, a directory as its
+ * *.kvs files in name order.  Return: 0, -ENOENT (no such file, or a
+ * directory without scenarios), another -errno.
+ */
+int cli_scn_collect(struct cli_scn_list *l, const char *arg);
+void cli_scn_free(struct cli_scn_list *l);
+/* Collect argv[first..]: CLI_EXIT_OK, or CLI_EXIT_USAGE (message printed,
+ * @l freed). */
+int cli_scn_args(const char *cmd, const char *synopsis, int argc, char **argv,
+		 int first, struct cli_scn_list *l);
+/* --backend NAME: CLI_EXIT_OK and *out, or CLI_EXIT_USAGE. */
+int cli_scn_backend(const char *cmd, const char *synopsis, const char *arg,
+		    const struct kvmmu_backend_ops **out);
+
+struct cli_scn_opts {
+	const struct kvmmu_backend_ops *backend; /* NULL: the model */
+	struct kvmmu_trace *trace;
+	void (*stat_fn)(void *arg, const char *name, uint64_t value);
+	void *stat_arg;
+	bool quiet; /* no progress lines */
+	FILE *out;
+};
+
+struct cli_scn_totals {
+	unsigned int pass, fail, skip;
+	unsigned long steps;
+	double seconds;
+};
+
+/*
+ * Parse and run one scenario; print "PASS|FAIL|SKIP  time  name" and, if
+ * it did not pass, the message on the next line.  Return: the status.
+ */
+enum kvmmu_sc_status cli_scn_run_text(const struct cli_scn_opts *o,
+				      const char *name, const char *text,
+				      size_t len, struct cli_scn_totals *t);
+enum kvmmu_sc_status cli_scn_run_file(const struct cli_scn_opts *o,
+				      const char *path,
+				      struct cli_scn_totals *t);
+/* The shipped scenarios, embedded at build time (kvmmu demo's default). */
+struct cli_embedded {
+	const char *name, *text;
+};
+extern const struct cli_embedded cli_embedded_scenarios[];
+extern const unsigned int cli_nr_embedded_scenarios;
+
+/* "N passed, M failed, K skipped (S steps, T s)" */
+void cli_scn_summary(FILE *out, const struct cli_scn_totals *t);
+
+/*
+ * cli_opt_error() - the message for getopt's ':' (missing value) or '?'
+ * (unknown option) result @c, via cli_bad_usage().  Return: CLI_EXIT_USAGE.
+ */
+int cli_opt_error(const char *cmd, const char *synopsis, int c, char **argv);
 
 #endif /* KVMMU_CLI_H */

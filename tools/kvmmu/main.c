@@ -13,8 +13,13 @@
 #endif
 
 static const struct cli_cmd commands[] = {
-	{ "demo", "narrated, self-checking tour of the host model", cmd_demo },
+	{ "demo",
+	  "the main job: the shipped scenarios, then a stress with the checker",
+	  cmd_demo },
 	{ "bench", "run a benchmark (kvmmu bench -h lists them)", cmd_bench },
+	{ "run", "run scenario files (PASS/FAIL/SKIP per scenario)", cmd_run },
+	{ "stat", "run scenarios and print their counters, kvm_stat style",
+	  cmd_stat },
 	{ "stress", "concurrent stress with the checker on", cmd_stress },
 };
 

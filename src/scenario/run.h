@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runner's shared state and helpers (run.c); the host and memslot
+ * steps are in run_host.c, the vCPU steps and background programs in
+ * run_vcpu.c.
+ */
+#ifndef KVMMU_SCENARIO_RUN_H
+#define KVMMU_SCENARIO_RUN_H
+
+#include <pthread.h>
+#include <kvmmu/backend.h>
+#include <kvmmu/compiler.h>
+#include <kvmmu/scenario.h>
+
+#include "ast.h"
+
+#define RUN_MAX_SLOTS 1024 /* slots the runner remembers (sugar forms) */
+
+struct run_name {
+	char name[SC_MAX_NAME + 1];
+	uint64_t v;
+};
+
+struct run_names {
+	struct run_name *a;
+	unsigned int n, cap;
+};
+
+struct run_slot {
+	uint32_t slot; /* as << 16 | id */
+	uint64_t gpa, size, hva;
+	uint32_t flags;
+};
+
+struct run_spawn {
+	char name[SC_MAX_NAME + 1];
+	unsigned int vcpu;
+	struct run_ctx *ctx;
+	pthread_t tid;
+	bool running;
+	int err; /* vcpu_run's return */
+	struct kvmmu_be_exit exit;
+};
+
+struct run_ctx {
+	const struct kvmmu_scenario *sc;
+	const struct kvmmu_backend_ops *ops;
+	struct kvmmu_backend *be;
+	struct kvmmu_sc_result *res;
+	struct run_names labels, procs, files, base;
+	struct run_slot *slots;
+	unsigned int nr_slots;
+	struct run_spawn spawns[SC_MAX_VCPUS];
+};
+
+/* Name tables (labels → HVA, processes and files → handles). */
+struct run_name *run_names_find(struct run_names *t, const char *name);
+int run_names_set(struct run_names *t, const char *name, uint64_t v);
+void run_names_del(struct run_names *t, const char *name);
+
+/* Record the outcome (the first one stands): "file:line: `step`: ..." */
+void run_finish(struct run_ctx *c, const struct sc_step *s,
+		enum kvmmu_sc_status st, const char *fmt, ...) __printf(4, 5);
+/* "errno=EINVAL" (or the number) in @buf. */
+const char *run_errno_str(int err, char *buf, size_t len);
+/* A backend call's return: -EOPNOTSUPP becomes SKIP, another error FAIL
+ * ("@what failed").  Return: true to go on. */
+bool run_backend_ok(struct run_ctx *c, const struct sc_step *s, int r,
+		    const char *what);
+/* Judge a system call's return against expect ok / expect errno=E. */
+bool run_judge_ret(struct run_ctx *c, const struct sc_step *s, int r);
+/* An address expression's value; a process's or file's handle. */
+bool run_resolve(struct run_ctx *c, const struct sc_step *s,
+		 const struct sc_addr *a, uint64_t *out);
+bool run_proc_of(struct run_ctx *c, const struct sc_step *s, int *out);
+bool run_file_of(struct run_ctx *c, const struct sc_step *s, const char *name,
+		 int *out);
+
+/* run_host.c */
+bool run_host(struct run_ctx *c, const struct sc_step *s);
+bool run_slot(struct run_ctx *c, const struct sc_step *s);
+
+/* run_vcpu.c */
+bool run_vcpu(struct run_ctx *c, const struct sc_step *s);
+bool run_spawn(struct run_ctx *c, const struct sc_step *s);
+bool run_join(struct run_ctx *c, const struct sc_step *s);
+/* Kick and join every background program still running. */
+void run_spawns_stop(struct run_ctx *c);
+
+#endif /* KVMMU_SCENARIO_RUN_H */
