@@ -494,7 +494,7 @@ int sc_cmd_slot(struct sc_parser *p, struct sc_step *st)
 		st->slot.has_gpa = true;
 	}
 	if (!rc && st->slot.op == SC_SLOT_SET) {
-		rc = sc_need_size(p, &a, "size", SC_MAX_SIZE, &st->slot.size);
+		rc = sc_need_size(p, &a, "size", UINT64_MAX, &st->slot.size);
 		if (!rc)
 			rc = sc_need(p, &a, "hva", &h);
 		if (!rc)
