@@ -80,7 +80,9 @@ struct kvmmu_memory_slot {
  * look.  Every chunk but the last is at least half full, which bounds the
  * number of chunks.
  */
-#define KVMMU_MEMSLOT_CHUNK 64
+/* 32 keys (4 lines, 5 search steps): ~22 ns per random lookup at 32k
+ * slots where 64 keys took ~35-50 ns (kvmmu bench memslot). */
+#define KVMMU_MEMSLOT_CHUNK 32
 #define KVMMU_MEMSLOT_INDEX_MAX_CHUNKS \
 	(KVMMU_MEM_SLOTS_NUM / (KVMMU_MEMSLOT_CHUNK / 2) + 1)
 

@@ -375,6 +375,7 @@ TEST(shuffled_fill_then_shuffled_drain)
  */
 TEST(slot_across_a_separator)
 {
+	const gfn_t K = KVMMU_MEMSLOT_CHUNK;
 	unsigned int id, c;
 	struct ix_env e;
 	gfn_t sep;
@@ -384,19 +385,22 @@ TEST(slot_across_a_separator)
 		e.ref[id] = (struct ref){ true, 10 * (gfn_t)id, 2, 0 };
 		ASSERT_OK(set_slot(&e, id, 0, 10 * (gfn_t)id, 2));
 	}
-	/* Ascending creates fill chunk 0 with slots 0-63; 64 starts chunk 1. */
+	/*
+	 * Ascending creates fill chunk 0 with slots 0..K-1 (K the chunk
+	 * size); slot K starts chunk 1, at gfn 10 K.
+	 */
 	for (c = 0; c < 2; c++)
-		ASSERT_EQ(e.t.vm->__memslots[0][c].gfn_index.l1[1], 640);
-	e.ref[64].present = false;
-	ASSERT_OK(set_slot(&e, 64, 0, 0, 0));
+		ASSERT_EQ(e.t.vm->__memslots[0][c].gfn_index.l1[1], 10 * K);
+	e.ref[K].present = false;
+	ASSERT_OK(set_slot(&e, K, 0, 0, 0));
 	sep = e.t.vm->__memslots[0][0].gfn_index.l1[1];
 	TEST_LOG("separator after the delete: %llu", (unsigned long long)sep);
 	expect_all(&e);
-	/* Slot 64 again: [634, 645), inserted below 640, reaching past it. */
-	e.ref[64] = (struct ref){ true, 634, 11, 0 };
-	ASSERT_OK(set_slot(&e, 64, 0, 634, 11));
+	/* Slot K again: [10 K - 6, 10 K + 5), below the separator, past it. */
+	e.ref[K] = (struct ref){ true, 10 * K - 6, 11, 0 };
+	ASSERT_OK(set_slot(&e, K, 0, 10 * K - 6, 11));
 	expect_all(&e);
-	expect_gfn(&e, 644);
+	expect_gfn(&e, 10 * K + 4);
 	ix_teardown(&e);
 }
 
