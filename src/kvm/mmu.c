@@ -247,6 +247,11 @@ int kvmmu_page_fault(struct kvmmu_vcpu *vcpu, gpa_t gpa, bool write,
 
 	vcpu_stat(vcpu, VCPU_STAT_PF_TAKEN);
 	idx = kvmmu_srcu_read_lock(&kvm->srcu);
+	/*
+	 * Address space 0: vCPUs here never enter SMM, so x86's second
+	 * address space (kvm_vcpu_memslots() picks it by the vCPU's SMM
+	 * state) holds slots a guest access never reaches.
+	 */
 	f.slot = kvmmu_gfn_to_memslot(kvmmu_memslots(kvm, 0), f.gfn);
 	if (f.slot && (f.slot->flags & KVMMU_MEMSLOT_INVALID)) {
 		/* x86: RET_PF_RETRY until the update publishes; others see

@@ -14,6 +14,8 @@
  *     shmem, HVA aliasing across two slots, READONLY slots (MMIO exits with
  *     the exact address, length and data), no slot at all.
  */
+#include <kvmmu/check.h>
+
 #include "kvm_common.h"
 
 static const enum kvmmu_arch arches[] = { KVMMU_ARCH_X86, KVMMU_ARCH_ARM64,
@@ -376,6 +378,33 @@ TEST(destroy_releases_everything)
 	hc_mmput(&t.h, t.h.mm);
 	ASSERT_EQ(kvmmu_vm_stat(t.vm, "pages_4k"), 0);
 	kt_teardown(&t); /* audits: no frame in use */
+}
+
+/*
+ * After release (the VMM's mm exited while the VM lives on) nothing can be
+ * mapped again: a guest access finds no host memory behind its slot and
+ * fails with EFAULT, the stage-2 table stays empty, and the checker finds
+ * nothing wrong with that state.
+ */
+TEST(nothing_maps_after_release)
+{
+	struct kt_env t;
+	uint64_t v = 0;
+	int r;
+
+	kt_setup(&t, KVMMU_ARCH_X86, RAM_LEN, 1, true);
+	kt_write(&t, 0, PG(3), 0x33);
+	ASSERT_EQ(kvmmu_vm_stat(t.vm, "pages_4k"), 1);
+	hc_mmput(&t.h, t.h.mm);
+	ASSERT_EQ(kvmmu_vm_stat(t.vm, "pages_4k"), 0);
+	r = kvmmu_vcpu_read(t.vcpu[0], PG(3), 8, &v);
+	ASSERT_EQ(r, -EFAULT);
+	ASSERT_EQ(run_of(&t)->exit_reason, KVMMU_EXIT_MEMORY_FAULT);
+	r = kvmmu_vcpu_write(t.vcpu[0], PG(5), 8, 1);
+	ASSERT_EQ(r, -EFAULT);
+	ASSERT_EQ(kvmmu_vm_stat(t.vm, "pages_4k"), 0);
+	ASSERT_EQ(kvmmu_check_vm(t.vm), 0);
+	kt_teardown(&t);
 }
 
 TEST_HARNESS_MAIN
