@@ -172,7 +172,7 @@ check:
 demo: $(CLI)
 	$(Q)$(CLI) demo
 
-BENCHES ?= host_fault populate memslot zap s2pt
+BENCHES ?= host_fault populate memslot zap s2pt rwlock
 
 bench:
 	$(Q)$(MAKE) --no-print-directory O=$(O)/release DEBUG=0 $(O)/release/kvmmu
