@@ -82,8 +82,8 @@ typedef struct CAPABILITY("mutex") kvmmu_spinlock {
  * makes kvmmu_write_downgrade() atomic), raises @writer, which turns new
  * readers away, and waits for the sum of the counters to drain to zero.
  * @wait_lock, @rcond and @wcond are the slow path: readers sleep there
- * while a writer is in, the writer while readers drain.  See the rwlock
- * section of src/util/lock.c for the protocol.
+ * while a writer is in, the writer while readers drain.  See
+ * src/util/rwlock.c for the protocol.
  *
  * Size: about 1.3 KiB (the counters' cache lines), embedded per mm, per
  * file and per VM.  The counters start at the first 64-byte boundary of

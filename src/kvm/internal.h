@@ -57,7 +57,7 @@ void kvmmu_synchronize_srcu(struct kvmmu_srcu *s);
 /* Debug: is the calling thread inside a read section of @s? (best effort) */
 bool kvmmu_srcu_read_lock_held(const struct kvmmu_srcu *s);
 
-/* --- memslots (memslots.c, kvm-mmu-protocol.md §2) ---------------------- */
+/* --- memslots (memslots.c, memslot_ioctl.c, kvm-mmu-protocol.md §2) ------ */
 
 #define KVMMU_MEMSLOT_INVALID		     (1u << 16)
 #define KVMMU_MEMSLOT_GEN_UPDATE_IN_PROGRESS (1ull << 63)
@@ -140,6 +140,12 @@ static inline hva_t kvmmu_gfn_to_hva_memslot(const struct kvmmu_memory_slot *s,
 /* Allocate/free the two sets of every address space. */
 int kvmmu_memslots_init(struct kvmmu_vm *kvm);
 void kvmmu_memslots_destroy(struct kvmmu_vm *kvm);
+
+/*
+ * kvmmu_active_memslots() and kvmmu_set_memslot(), the update side that
+ * memslot_ioctl.c calls, come after struct kvmmu_vm, whose slots_lock
+ * their REQUIRES() names.
+ */
 
 /* The active set; Context: SRCU read side of kvm->srcu, or slots_lock. */
 struct kvmmu_memslots *kvmmu_memslots(struct kvmmu_vm *kvm, int as_id);
@@ -474,5 +480,27 @@ void kvmmu_flush_remote_tlbs(struct kvmmu_vm *kvm);
 
 /* kvm_main.c */
 bool kvmmu_vm_ioctl_ok(struct kvmmu_vm *kvm); /* !vm_dead */
+
+/* memslots.c, for memslot_ioctl.c: §2.3 */
+
+/* The active set, for the updater (slots_lock held). */
+static inline struct kvmmu_memslots *kvmmu_active_memslots(struct kvmmu_vm *kvm,
+							   int as_id)
+	REQUIRES(kvm->slots_lock)
+{
+	return READ_ONCE(kvm->memslots[as_id]);
+}
+
+/*
+ * Apply one change that passed the §2.2 checks, through the INVALID phase
+ * and the swaps of §2.3/§2.4.  Takes slots_arch_lock (the last swap drops
+ * it).  @old and @new belong to the memslots afterwards; on error @new is
+ * the caller's to free.
+ * Models: virt/kvm/kvm_main.c kvm_set_memslot()
+ * Return: 0 or -errno (-ENOMEM), with the memslots as they were.
+ */
+int kvmmu_set_memslot(struct kvmmu_vm *kvm, struct kvmmu_memory_slot *old,
+		      struct kvmmu_memory_slot *new,
+		      enum kvmmu_mr_change change) REQUIRES(kvm->slots_lock);
 
 #endif /* KVMMU_KVM_INTERNAL_H */
