@@ -105,7 +105,7 @@ struct kvmmu_memslot_index {
 	/* Not read by lookups: */
 	struct kvmmu_memslot_chunk *spare; /* for the next split */
 	unsigned int fail_alloc;	   /* tests: fail the next N reserves */
-	bool l0_stale;			   /* L1 changed: rebuild L0 */
+	bool l0_stale;			   /* L0 needs a rebuild */
 };
 
 struct kvmmu_memslots {

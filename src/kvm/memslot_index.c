@@ -20,7 +20,8 @@
  *   l0[b]       the chunk holding gfn l0_base + (b << l0_shift), for a
  *	        power-of-two number of buckets >= nr_chunks; any gfn of
  *	        bucket b is in one of chunks l0[b] .. l0[b] + l0_window - 1.
- *	        l0_base is l1[0].  Rebuilt whenever L1 changes
+ *	        l0_base is l1[0].  Rebuilt when a chunk comes or goes or
+ *	        l1[0] moves; a separator moving up only patches a few buckets
  *   occupancy   every chunk but the last holds at least half a chunk, so
  *	        nr_chunks <= KVMMU_MEMSLOT_INDEX_MAX_CHUNKS and the arrays
  *	        are allocated once, at their maximum size
@@ -38,7 +39,7 @@
  * starts, so ascending creates leave full chunks).  A remove that leaves a
  * chunk under half full merges it with its right neighbour, or moves half
  * of their difference over.  An edit moves O(chunk) entries, plus
- * O(nr_chunks) words when L1 changes.
+ * O(nr_chunks) words when a chunk comes or goes.
  *
  * The index needs no lock of its own: like the set's trees it is only
  * edited while its set is inactive (slots_lock held, no reader), and read
@@ -114,8 +115,7 @@ kvmmu_memslot_index_find(const struct kvmmu_memslot_index *ix, gfn_t gfn)
 
 /*
  * Rebuild L0 from L1: one pass over the buckets and the chunks together.
- * Runs when L1 changed: a chunk came or went, entries moved between two
- * chunks, or a slot went in below a separator or across one.
+ * Runs when a chunk came or went, or l1[0] moved (see set_separator()).
  */
 static void build_l0(struct kvmmu_memslot_index *ix)
 {
@@ -273,11 +273,44 @@ static void unlink_chunk(struct kvmmu_memslot_index *ix, unsigned int c)
 	ix->l0_stale = true;
 }
 
-/* Make chunk @c's first base_gfn its separator (always a valid one). */
+/*
+ * Separator @c (not the first) went up from @old to l1[c], with no chunk
+ * added or removed: the buckets that start in between now start in chunk
+ * c - 1, and the last of them may end in chunk c or later, so widen the
+ * window if it needs (it never shrinks here; a rebuild makes it exact).
+ */
+static void patch_l0(struct kvmmu_memslot_index *ix, unsigned int c, gfn_t old)
+{
+	gfn_t size = (gfn_t)1 << ix->l0_shift, nb = ix->l0_last + 1;
+	unsigned int first =
+		(unsigned int)min(DIV_ROUND_UP(old - ix->l0_base, size), nb);
+	unsigned int b = (unsigned int)min(
+		DIV_ROUND_UP(ix->l1[c] - ix->l0_base, size), nb);
+	unsigned int end;
+
+	while (b-- > first) {
+		ix->l0[b] = (uint16_t)(c - 1);
+		end = b + 1 < nb ? ix->l0[b + 1] + 1u : ix->nr_chunks;
+		ix->l0_window = max(ix->l0_window, end - (c - 1));
+	}
+}
+
+/*
+ * Make chunk @c's first base_gfn its separator (always a valid one).  Only
+ * the first separator can go down (a slot inserted below all others); it
+ * is also L0's base, so moving it means a rebuild.  The others only go up:
+ * when a chunk takes its neighbour's first entries, or when a slot reaches
+ * past the separator.
+ */
 static void set_separator(struct kvmmu_memslot_index *ix, unsigned int c)
 {
+	gfn_t old = ix->l1[c];
+
 	ix->l1[c] = ix->chunks[c]->base[0];
-	ix->l0_stale = true;
+	if (!c || WARN_ON_ONCE(ix->l1[c] < old))
+		ix->l0_stale = true;
+	else if (!ix->l0_stale)
+		patch_l0(ix, c, old);
 }
 
 /* Append entries [from, from + n) of @src to @dst. */
@@ -515,8 +548,7 @@ static int check_l0(const struct kvmmu_memslot_index *ix)
 	if (!nr)
 		return 0;
 	if (ix->l0_base != ix->l1[0] || nb < nr || (nb & (nb - 1)) ||
-	    nb > 2 * MAX_CHUNKS ||
-	    ((ix->l1[nr - 1] - ix->l0_base) >> ix->l0_shift) >= nb)
+	    nb > 2 * MAX_CHUNKS)
 		return 10;
 	for (b = 0; b < nb; b++) {
 		start = ix->l0_base + ((gfn_t)b << ix->l0_shift);

@@ -5,11 +5,12 @@
  * Every lookup is compared with a brute-force search of a reference copy
  * of the slots, in both sets of the address space (at rest they hold the
  * same slots, edited separately), through the index alone and through
- * kvmmu_gfn_to_memslot() with its hint; after each batch of updates the
- * index's own invariants are checked too.  The updates come from random
- * create / delete / move / flags sequences over a gfn space with dense
- * clusters (adjacent slots), gfn 0, the top of the gfn space and huge
- * slots, and from fills in ascending, descending and shuffled order.
+ * kvmmu_gfn_to_memslot() with its hint; after every update the index's
+ * own invariants (kvmmu_memslot_index_check()) are checked too.  The
+ * updates come from random create / delete / move / flags sequences over
+ * a gfn space with dense clusters (adjacent slots), gfn 0, the top of the
+ * gfn space and huge slots, and from fills in ascending, descending and
+ * shuffled order.
  * Also: the INVALID slot of a DELETE or MOVE is found while the update
  * waits for its grace period, and a failed allocation leaves both sets
  * untouched.
@@ -251,6 +252,7 @@ static void random_update(struct ix_env *e, unsigned int id)
 		     want);
 	if (!want)
 		*r = new;
+	expect_index_ok(e);
 	if (old.present)
 		expect_edges(e, old.base, old.npages);
 	if (new.present)
@@ -330,6 +332,7 @@ static void fill_and_drain(int order)
 
 		*r = (struct ref){ true, 2 * (gfn_t)perm[i], 1, 0 };
 		ASSERT_OK(set_slot(&e, perm[i], 0, r->base, 1));
+		expect_index_ok(&e);
 		if (!(i % 1000))
 			expect_all(&e);
 	}
@@ -344,6 +347,7 @@ static void fill_and_drain(int order)
 	for (i = 0; i < n; i++) {
 		e.ref[perm[i]].present = false;
 		ASSERT_OK(set_slot(&e, perm[i], 0, 0, 0));
+		expect_index_ok(&e);
 		expect_edges(&e, 2 * (gfn_t)perm[i], 1);
 		if (!(i % 1000))
 			expect_all(&e);
