@@ -36,6 +36,42 @@ uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void bench_gate_init(struct bench_gate *g)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	g->open = g->cancelled = false;
+}
+
+void bench_gate_destroy(struct bench_gate *g)
+{
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+}
+
+bool bench_gate_wait(struct bench_gate *g)
+{
+	bool go;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->open && !g->cancelled)
+		pthread_cond_wait(&g->cond, &g->lock);
+	go = !g->cancelled;
+	pthread_mutex_unlock(&g->lock);
+	return go;
+}
+
+void bench_gate_release(struct bench_gate *g, bool cancel)
+{
+	pthread_mutex_lock(&g->lock);
+	if (cancel)
+		g->cancelled = true;
+	else
+		g->open = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
 uint64_t bench_thread_cpu_ns(void)
 {
 	struct timespec ts;

@@ -16,6 +16,7 @@
 #ifndef KVMMU_BENCH_H
 #define KVMMU_BENCH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,21 @@ extern const struct bench bench_populate;
 extern const struct bench bench_memslot;
 extern const struct bench bench_zap;
 extern const struct bench bench_rwlock;
+
+/* --- the start gate: workers wait until it opens (or is cancelled) --- */
+
+struct bench_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool open, cancelled;
+};
+
+void bench_gate_init(struct bench_gate *g);
+void bench_gate_destroy(struct bench_gate *g);
+/* Block until the gate opens.  Return: false if it was cancelled. */
+bool bench_gate_wait(struct bench_gate *g);
+/* Open the gate, or cancel it (the workers then return at once). */
+void bench_gate_release(struct bench_gate *g, bool cancel);
 
 /* --- helpers ---------------------------------------------------------------- */
 

@@ -45,13 +45,10 @@ static const char *const hf_side_name[] = { "model", "kernel" };
 struct hf_run {
 	enum hf_side side;
 	uint64_t pages_per_thread;
-	/* The start gate: workers wait until open (or cancelled). */
-	pthread_mutex_t gate_lock;
-	pthread_cond_t gate_cond;
-	bool open, cancelled;
-	struct kvmmu_mm *mm;   /* model */
-	hva_t base;	       /* model */
-	volatile uint8_t *mem; /* kernel */
+	struct bench_gate gate; /* workers start together */
+	struct kvmmu_mm *mm;	/* model */
+	hva_t base;		/* model */
+	volatile uint8_t *mem;	/* kernel */
 };
 
 struct hf_worker {
@@ -77,11 +74,7 @@ static void *hf_worker_fn(void *arg)
 	uint64_t pg, last = first + r->pages_per_thread;
 	bool go;
 
-	pthread_mutex_lock(&r->gate_lock);
-	while (!r->open && !r->cancelled)
-		pthread_cond_wait(&r->gate_cond, &r->gate_lock);
-	go = !r->cancelled;
-	pthread_mutex_unlock(&r->gate_lock);
+	go = bench_gate_wait(&r->gate);
 	if (!go)
 		return NULL;
 	w->t0 = bench_now_ns();
@@ -114,18 +107,6 @@ static uint64_t minor_faults(void)
 	return (uint64_t)ru.ru_minflt;
 }
 
-/* Open the start gate, or cancel it (the workers then return at once). */
-static void hf_gate(struct hf_run *r, bool cancel)
-{
-	pthread_mutex_lock(&r->gate_lock);
-	if (cancel)
-		r->cancelled = true;
-	else
-		r->open = true;
-	pthread_cond_broadcast(&r->gate_cond);
-	pthread_mutex_unlock(&r->gate_lock);
-}
-
 /*
  * Start the workers, let them go together, and return in *ns the wall time
  * from the first worker's start to the last one's end (so that thread
@@ -141,9 +122,7 @@ static int hf_timed_pass(const struct bench *b, struct hf_run *r,
 
 	if (!w)
 		return bench_fail(b, "out of memory");
-	pthread_mutex_init(&r->gate_lock, NULL);
-	pthread_cond_init(&r->gate_cond, NULL);
-	r->open = r->cancelled = false;
+	bench_gate_init(&r->gate);
 	for (started = 0; started < threads; started++) {
 		w[started].run = r;
 		w[started].idx = started;
@@ -152,15 +131,14 @@ static int hf_timed_pass(const struct bench *b, struct hf_run *r,
 		if (err)
 			break;
 	}
-	hf_gate(r, err != 0);
+	bench_gate_release(&r->gate, err != 0);
 	for (i = 0; i < started; i++) {
 		pthread_join(w[i].tid, NULL);
 		first = min(first, w[i].t0);
 		last = max(last, w[i].t1);
 	}
 	*ns = last > first ? last - first : 0;
-	pthread_cond_destroy(&r->gate_cond);
-	pthread_mutex_destroy(&r->gate_lock);
+	bench_gate_destroy(&r->gate);
 
 	if (err)
 		ret = bench_fail(b, "pthread_create: %s", strerror(err));

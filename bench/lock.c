@@ -52,11 +52,8 @@ struct rw_run {
 	uint64_t sections; /* per thread */
 	kvmmu_rwlock_t *klock;
 	pthread_rwlock_t plock;
-	uint64_t word; /* read in every section; set before the pass */
-	/* The start gate: workers wait until open (or cancelled). */
-	pthread_mutex_t gate_lock;
-	pthread_cond_t gate_cond;
-	bool open, cancelled;
+	uint64_t word;		/* read in every section; set before the pass */
+	struct bench_gate gate; /* workers start together */
 };
 
 struct rw_worker {
@@ -101,11 +98,7 @@ static void *rw_worker_fn(void *arg)
 		CPU_SET(w->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	pthread_mutex_lock(&r->gate_lock);
-	while (!r->open && !r->cancelled)
-		pthread_cond_wait(&r->gate_cond, &r->gate_lock);
-	go = !r->cancelled;
-	pthread_mutex_unlock(&r->gate_lock);
+	go = bench_gate_wait(&r->gate);
 	if (!go)
 		return NULL;
 	c0 = bench_thread_cpu_ns();
@@ -129,17 +122,6 @@ static void *rw_worker_fn(void *arg)
 	return NULL;
 }
 
-static void rw_gate(struct rw_run *r, bool cancel)
-{
-	pthread_mutex_lock(&r->gate_lock);
-	if (cancel)
-		r->cancelled = true;
-	else
-		r->open = true;
-	pthread_cond_broadcast(&r->gate_cond);
-	pthread_mutex_unlock(&r->gate_lock);
-}
-
 /* One timed pass of @threads readers, timed in *t.  Return: 0 or 1. */
 static int rw_pass(const struct bench *b, struct rw_run *r,
 		   unsigned int threads, struct rw_time *t)
@@ -153,9 +135,7 @@ static int rw_pass(const struct bench *b, struct rw_run *r,
 
 	if (!w)
 		return bench_fail(b, "out of memory");
-	pthread_mutex_init(&r->gate_lock, NULL);
-	pthread_cond_init(&r->gate_cond, NULL);
-	r->open = r->cancelled = false;
+	bench_gate_init(&r->gate);
 	for (started = 0; started < threads; started++) {
 		w[started].run = r;
 		w[started].cpu = pin ? rw_nth_cpu(started) : -1;
@@ -164,7 +144,7 @@ static int rw_pass(const struct bench *b, struct rw_run *r,
 		if (err)
 			break;
 	}
-	rw_gate(r, err != 0);
+	bench_gate_release(&r->gate, err != 0);
 	for (i = 0; i < started; i++) {
 		pthread_join(w[i].tid, NULL);
 		first = min(first, w[i].t0);
@@ -173,8 +153,7 @@ static int rw_pass(const struct bench *b, struct rw_run *r,
 	}
 	t->wall_ns = last > first ? (double)(last - first) : 0;
 	t->cpu_ns = (double)cpu;
-	pthread_cond_destroy(&r->gate_cond);
-	pthread_mutex_destroy(&r->gate_lock);
+	bench_gate_destroy(&r->gate);
 
 	if (err)
 		ret = bench_fail(b, "pthread_create: %s", strerror(err));
