@@ -48,7 +48,7 @@ K
 printf 'vm vcpus=1\nhost mmapp ram size=4K anon\n' > "$tmp/bad.kvs"
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..14"
 
 "$cli" run -q "$tmp/good.kvs" > "$tmp/out" 2>&1
 ok "run: a passing scenario exits 0" $?
@@ -79,6 +79,17 @@ ok "run: an unknown backend is bad usage" $?
 "$cli" run "$tmp/missing.kvs" > "$tmp/out" 2>&1
 [ $? -eq 2 ]
 ok "run: a missing file is bad usage" $?
+
+"$cli" run -q --trace "$tmp/t.json" "$tmp/good.kvs" > "$tmp/out" 2>&1
+[ $? -eq 0 ] && contains "$tmp/out" "trace: $tmp/t.json" &&
+	contains "$tmp/t.json" '"traceEvents"' &&
+	contains "$tmp/t.json" '"name":"kvm_page_fault"' &&
+	contains "$tmp/t.json" '"name":"kvm_set_user_memory_region"'
+ok "run: --trace writes the Chrome trace" $?
+
+"$cli" run -q --trace /nonexistent-dir/t.json "$tmp/good.kvs" > "$tmp/out" 2>&1
+[ $? -eq 1 ] && contains "$tmp/out" "--trace /nonexistent-dir/t.json"
+ok "run: an unwritable trace file fails" $?
 
 "$cli" stat "$tmp/good.kvs" > "$tmp/out" 2>&1
 [ $? -eq 0 ] && contains "$tmp/out" "Event" && contains "$tmp/out" "pf_fixed"
