@@ -225,6 +225,22 @@ int kvmmu_madvise(struct kvmmu_mm *mm, hva_t addr, size_t len, int advice);
  */
 int kvmmu_fork(struct kvmmu_mm *mm, struct kvmmu_mm **child);
 
+/**
+ * kvmmu_ksm_merge() - KSM, synchronously: merge the identical private
+ * anonymous pages of @mm's MADV_MERGEABLE memory in [@addr, @addr + @len),
+ * as one ksmd pass over the range would.  Each page of a group of identical
+ * pages is write-protected and replaced by one shared read-only KSM frame
+ * under a CLEAR invalidation of its address (the secondary MMU zaps it);
+ * a later write copies (COW).  Pages pinned by an in-flight GUP (more
+ * references than mappings) are left alone, as ksmd would skip them.
+ * Return: the number of pages of the range that share a frame with another
+ * page of the range afterwards, or -EINVAL (unaligned), -ENOMEM.
+ * Context: takes mmap_lock for read; may block.
+ * Models: mm/ksm.c try_to_merge_one_page(), write_protect_page(),
+ * replace_page()
+ */
+int kvmmu_ksm_merge(struct kvmmu_mm *mm, hva_t addr, size_t len);
+
 /*
  * Access memory as a user thread of this process would: page faults are
  * taken as needed (zero page on read, allocation or COW on write).
