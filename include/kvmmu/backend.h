@@ -110,6 +110,16 @@ struct kvmmu_backend_ops {
 			void *buf, uint64_t len);
 	int (*mem_write)(struct kvmmu_backend *be, int proc, uint64_t addr,
 			 const void *buf, uint64_t len);
+	/*
+	 * KSM, now: merge the identical pages of @proc's MADV_MERGEABLE
+	 * private anonymous memory in [@addr, @addr + @len), as ksmd would
+	 * (each merge is a CLEAR invalidation that leaves one shared
+	 * read-only frame).  Return: how many pages of the range share a
+	 * frame with another page afterwards, or -errno (-ETIMEDOUT: the
+	 * kernel's ksmd did not merge in time).  Optional.
+	 */
+	int (*ksm_merge)(struct kvmmu_backend *be, int proc, uint64_t addr,
+			 uint64_t len);
 
 	/* --- the VM --- */
 	int (*set_memory_region)(struct kvmmu_backend *be,

@@ -305,6 +305,14 @@ static int model_mem_write(struct kvmmu_backend *be, int proc, uint64_t addr,
 	return mm ? kvmmu_mm_write(mm, addr, buf, len) : -EBADF;
 }
 
+static int model_ksm_merge(struct kvmmu_backend *be, int proc, uint64_t addr,
+			   uint64_t len)
+{
+	struct kvmmu_mm *mm = model_mm(to_model(be), proc);
+
+	return mm ? kvmmu_ksm_merge(mm, addr, len) : -EBADF;
+}
+
 /* --- the VM ---------------------------------------------------------------- */
 
 static int
@@ -555,6 +563,7 @@ const struct kvmmu_backend_ops kvmmu_model_backend = {
 	.punch_hole = model_punch_hole,
 	.mem_read = model_mem_read,
 	.mem_write = model_mem_write,
+	.ksm_merge = model_ksm_merge,
 	.set_memory_region = model_set_memory_region,
 	.vcpu_load = model_vcpu_load,
 	.vcpu_run = model_vcpu_run,

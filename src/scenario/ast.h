@@ -40,6 +40,7 @@ enum sc_kind {
 	SC_HOST_MPROTECT, /* host mprotect ADDR size= prot= */
 	SC_HOST_MREMAP,	  /* host mremap ADDR size= new_size= [to=] [maymove] */
 	SC_HOST_MADVISE,  /* host madvise ADDR size= advice= */
+	SC_HOST_KSM,	  /* host ksm_merge ADDR size= [expect shared=N] */
 	SC_HOST_FORK,	  /* host fork PROC */
 	SC_HOST_EXIT,	  /* host exit PROC */
 	SC_HOST_MEMFD,	  /* host memfd FILE size= */
@@ -75,13 +76,16 @@ enum sc_expect_kind {
 	SC_EXP_MMIO,   /* expect mmio [addr=] [len=] [data=] [reply=] */
 	SC_EXP_EFAULT, /* expect efault: KVM_RUN fails -EFAULT on the access */
 	SC_EXP_VERIFY, /* expect verify: a verify (or a join) found bad data */
+	SC_EXP_SHARED, /* expect shared=N: ksm_merge left N pages sharing */
 };
+
+#define SC_EXP_LAST SC_EXP_SHARED
 
 struct sc_expect {
 	enum sc_expect_kind kind;
 	int err;	    /* SC_EXP_ERRNO: positive errno */
 	unsigned int width; /* SC_EXP_VALUE: 1, 2, 4 or 8 bytes */
-	uint64_t value;	    /* SC_EXP_VALUE */
+	uint64_t value;	    /* SC_EXP_VALUE; SC_EXP_SHARED: N */
 	/* SC_EXP_MMIO: each part optional (has_*) */
 	bool has_addr, has_len, has_data, has_reply;
 	uint64_t addr, data, reply; /* reply: data returned for an MMIO read */
@@ -116,6 +120,13 @@ struct sc_step {
 	char *text;		/* the line as written, trimmed, no comment */
 	struct sc_expect expect;
 	char *mm; /* host steps: mm=PROC, NULL for the VMM process */
+	/*
+	 * "deviation REASON" on the line before: a known difference between
+	 * the model and the kernel.  The expectation (the model's) is judged
+	 * on the model only, and a differential run does not compare the
+	 * step's observations.  NULL: none.
+	 */
+	char *deviation;
 	union {
 		struct {
 			enum kvmmu_arch arch; /* arch=x86|arm64|mips, def x86 */

@@ -64,9 +64,10 @@ static int errno_parse(const char *s, size_t len)
 /* --- expectations --------------------------------------------------------- */
 
 static const char *const exp_forms[] = {
-	[SC_EXP_OK] = "ok",	    [SC_EXP_ERRNO] = "errno=NAME",
-	[SC_EXP_VALUE] = "uN=V",    [SC_EXP_MMIO] = "mmio",
-	[SC_EXP_EFAULT] = "efault", [SC_EXP_VERIFY] = "verify",
+	[SC_EXP_OK] = "ok",	      [SC_EXP_ERRNO] = "errno=NAME",
+	[SC_EXP_VALUE] = "uN=V",      [SC_EXP_MMIO] = "mmio",
+	[SC_EXP_EFAULT] = "efault",   [SC_EXP_VERIFY] = "verify",
+	[SC_EXP_SHARED] = "shared=N",
 };
 
 static int parse_mmio(struct sc_parser *p, unsigned int from, unsigned int end,
@@ -119,7 +120,7 @@ int sc_parse_expect(struct sc_parser *p, unsigned int e, unsigned int end,
 		    struct sc_expect *x)
 {
 	const struct sc_tok *t;
-	const char *forms[SC_EXP_VERIFY + 1];
+	const char *forms[SC_EXP_LAST + 1];
 	char list[96];
 	size_t n = 0;
 	int k, rc = 0;
@@ -127,7 +128,7 @@ int sc_parse_expect(struct sc_parser *p, unsigned int e, unsigned int end,
 	x->kind = SC_EXP_OK;
 	if (e >= end)
 		return 0;
-	for (k = 0; k <= SC_EXP_VERIFY; k++)
+	for (k = 0; k <= SC_EXP_LAST; k++)
 		if (mask & XM(k))
 			forms[n++] = exp_forms[k];
 	sc_list_join(forms, n, list, sizeof(list));
@@ -149,6 +150,8 @@ int sc_parse_expect(struct sc_parser *p, unsigned int e, unsigned int end,
 			k = SC_EXP_ERRNO;
 		else if (sc_is_width_key(t->s, t->klen))
 			k = SC_EXP_VALUE;
+		else if (sc_word_is(t->s, t->klen, "shared"))
+			k = SC_EXP_SHARED;
 	}
 	if (k < 0)
 		return sc_perr(p, t->col,
@@ -179,6 +182,8 @@ int sc_parse_expect(struct sc_parser *p, unsigned int e, unsigned int end,
 		}
 	} else if (k == SC_EXP_VALUE) {
 		rc = sc_get_wvalue(p, t, &x->width, &x->value);
+	} else if (k == SC_EXP_SHARED) {
+		rc = sc_get_u64(p, t, 0, SC_MAX_SIZE >> 12, &x->value);
 	}
 	if (!rc && e + 2 < end)
 		return sc_perr(p, p->tok[e + 2].col,

@@ -332,6 +332,12 @@ static const struct host_op host_ops[] = {
 	  "ADDR",
 	  XM_HOST,
 	  { "size=SIZE", "advice=A", MM } },
+	{ "host ksm_merge",
+	  SC_HOST_KSM,
+	  h_range,
+	  "ADDR",
+	  XM_HOST | XM(SC_EXP_SHARED),
+	  { "size=SIZE", MM } },
 	{ "host fork", SC_HOST_FORK, h_proc, "PROC", XM_HOST, { MM } },
 	{ "host exit", SC_HOST_EXIT, h_proc, "PROC", XM_HOST, { NULL } },
 	{ "host memfd", SC_HOST_MEMFD, h_file, "FILE", XM_HOST, { "size=SIZE" } },
@@ -391,7 +397,8 @@ int sc_cmd_host(struct sc_parser *p, struct sc_step *st)
 			op = &host_ops[i];
 	if (!op) {
 		static const char *const names =
-			"mmap, munmap, mprotect, mremap, madvise, fork, exit, "
+			"mmap, munmap, mprotect, mremap, madvise, ksm_merge, "
+			"fork, exit, "
 			"memfd, ftruncate, punch, write, read, fill, verify";
 
 		if (!ot)

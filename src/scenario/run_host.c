@@ -120,6 +120,9 @@ static bool host_pattern(struct run_ctx *c, const struct sc_step *s, int proc,
 				s->hacc.seed, basis + done + 8 * i);
 
 			if (buf[i] != want) {
+				run_observe(c, s, "word +%#llx = %#llx",
+					    (unsigned long long)(done + 8 * i),
+					    (unsigned long long)buf[i]);
 				run_finish(c, s, KVMMU_SC_FAIL,
 					   "expected the pattern word %#llx "
 					   "at hva %#llx, observed %#llx",
@@ -150,12 +153,36 @@ static bool host_read(struct run_ctx *c, const struct sc_step *s, int proc)
 		return run_judge_ret(c, s, r);
 	if (!run_judge_ret(c, s, r))
 		return false;
+	run_observe(c, s, "u%u=%#llx", 8 * w,
+		    (unsigned long long)(v & width_mask(w)));
 	if ((v & width_mask(w)) == s->expect.value)
 		return true;
 	run_finish(c, s, KVMMU_SC_FAIL,
 		   "expected u%u=%#llx, observed u%u=%#llx", 8 * w,
 		   (unsigned long long)s->expect.value, 8 * w,
 		   (unsigned long long)(v & width_mask(w)));
+	return false;
+}
+
+/* KSM, now: the number of pages left sharing is judged by expect shared=. */
+static bool host_ksm(struct run_ctx *c, const struct sc_step *s, int proc)
+{
+	uint64_t addr;
+	int r;
+
+	if (!run_resolve(c, s, &s->range.addr, &addr))
+		return false;
+	r = c->ops->ksm_merge ?
+		    c->ops->ksm_merge(c->be, proc, addr, s->range.size) :
+		    -EOPNOTSUPP;
+	if (!run_judge_ret(c, s, r))
+		return false;
+	run_observe(c, s, "shared=%d", r);
+	if (s->expect.kind != SC_EXP_SHARED || (uint64_t)r == s->expect.value)
+		return true;
+	run_finish(c, s, KVMMU_SC_FAIL,
+		   "expected shared=%llu, observed shared=%d",
+		   (unsigned long long)s->expect.value, r);
 	return false;
 }
 
@@ -188,6 +215,8 @@ bool run_host(struct run_ctx *c, const struct sc_step *s)
 				     c->ops->madvise(c->be, proc, addr,
 						     s->range.size,
 						     s->range.advice));
+	case SC_HOST_KSM:
+		return host_ksm(c, s, proc);
 	case SC_HOST_MREMAP:
 		return host_mremap(c, s, proc);
 	case SC_HOST_FORK:
