@@ -58,6 +58,8 @@ struct kvmmu_sc_result {
 	char msg[768];
 	unsigned long steps; /* steps executed (repeats counted) */
 	double seconds;
+	/* Differential runs: observations compared (the same on both). */
+	unsigned long compared;
 };
 
 struct kvmmu_sc_options {
@@ -67,6 +69,14 @@ struct kvmmu_sc_options {
 	void (*stat_fn)(void *arg, const char *name, uint64_t value);
 	void *stat_arg;
 	bool implicit_check; /* run the checker after the last step (def.) */
+	/*
+	 * Differential run: also run the scenario on @compare and compare
+	 * every observation of the two (values read, errnos, vCPU exits,
+	 * pages merged) step by step.  The result is FAIL at the first
+	 * difference, showing both observations, or when either run fails;
+	 * SKIP if either skips (after comparing what both observed).
+	 */
+	const struct kvmmu_backend_ops *compare;
 };
 
 /**

@@ -206,6 +206,7 @@ static void step_free(struct sc_step *st)
 {
 	free(st->text);
 	free(st->mm);
+	free(st->deviation);
 	switch (st->kind) {
 	case SC_HOST_MMAP:
 		free(st->mmap.label);
@@ -215,6 +216,7 @@ static void step_free(struct sc_step *st)
 	case SC_HOST_MUNMAP:
 	case SC_HOST_MPROTECT:
 	case SC_HOST_MADVISE:
+	case SC_HOST_KSM:
 		free(st->range.addr.label);
 		break;
 	case SC_HOST_MREMAP:
@@ -414,21 +416,96 @@ static int command(struct sc_parser *p, struct sc_step *st)
 		       TOKQ(t));
 }
 
+#define SC_DEVIATION	 "deviation"
+#define SC_MAX_DEVIATION 160
+
+/*
+ * "deviation REASON...": the reason is the rest of the line, free text
+ * (up to the comment).  It attaches to the next step.
+ */
+static bool deviation_line(struct sc_parser *p, const char *line, size_t len,
+			   int *rc)
+{
+	const size_t kw = sizeof(SC_DEVIATION) - 1;
+	size_t i = 0, end;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < kw || memcmp(line + i, SC_DEVIATION, kw) ||
+	    (len - i > kw && line[i + kw] != ' ' && line[i + kw] != '\t' &&
+	     line[i + kw] != '#'))
+		return false;
+	end = i + kw;
+	while (end < len && line[end] != '#')
+		end++;
+	while (end > i + kw && (line[end - 1] == ' ' || line[end - 1] == '\t' ||
+				line[end - 1] == '\r'))
+		end--;
+	i += kw;
+	while (i < end && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (p->deviation)
+		*rc = sc_perr(p, 1,
+			      "a second deviation before a step (the one at "
+			      "line %u has no step yet)",
+			      p->deviation_line);
+	else if (i == end)
+		*rc = sc_perr(p, (unsigned int)end + 1,
+			      "missing reason for deviation (expected "
+			      "deviation REASON: one line saying why the "
+			      "kernel differs)");
+	else if (end - i > SC_MAX_DEVIATION)
+		*rc = sc_perr(p, (unsigned int)i + 1,
+			      "deviation reason too long (at most %d "
+			      "characters: one line)",
+			      SC_MAX_DEVIATION);
+	else if (!(p->deviation = sc_dupn(line + i, end - i)))
+		*rc = sc_nomem(p);
+	else
+		p->deviation_line = p->line;
+	return true;
+}
+
+/* Give a pending deviation to @st, if it can take one. */
+static int take_deviation(struct sc_parser *p, struct sc_step *st)
+{
+	if (!p->deviation)
+		return 0;
+	if (st->kind == SC_VM || st->kind == SC_REPEAT ||
+	    st->kind == SC_SPAWN || st->kind == SC_CHECK ||
+	    st->kind == SC_STAT || st->kind == SC_STAT_MARK)
+		return sc_perr(p, st->col,
+			       "the deviation at line %u must precede a host, "
+			       "slot, vcpu or join step",
+			       p->deviation_line);
+	st->deviation = p->deviation;
+	p->deviation = NULL;
+	return 0;
+}
+
 static int parse_line(struct sc_parser *p, const char *line, size_t len)
 {
 	struct sc_lex_error le;
 	struct sc_step st = { 0 };
 	const struct sc_tok *t0, *tl;
-	int rc;
+	int rc = 0;
 
+	if (deviation_line(p, line, len, &rc))
+		return rc;
 	if (sc_lex_line(line, len, p->tok, &p->ntok, &le))
 		return sc_perr(p, le.col, "%s", le.msg);
 	if (!p->ntok)
 		return 0;
 	t0 = &p->tok[0];
 	tl = &p->tok[p->ntok - 1];
-	if (t0->kind == SC_TOK_RBRACE)
+	if (t0->kind == SC_TOK_RBRACE) {
+		if (p->deviation)
+			return perr_at(p, p->deviation_line, 1,
+				       "deviation without a step (expected a "
+				       "host, slot, vcpu or join step after "
+				       "it)");
 		return close_block(p);
+	}
 	p->cmd_col = t0->col;
 	st.line = p->line;
 	st.col = t0->col;
@@ -438,6 +515,8 @@ static int parse_line(struct sc_parser *p, const char *line, size_t len)
 		if (!st.text)
 			rc = sc_nomem(p);
 	}
+	if (!rc)
+		rc = take_deviation(p, &st);
 	if (!rc && st.kind == SC_VM) {
 		p->sc->vm = st;
 		p->sc->has_vm = true;
@@ -455,6 +534,10 @@ static int parse_end(struct sc_parser *p)
 {
 	const struct sc_frame *f = &p->frames[p->depth];
 
+	if (p->deviation)
+		return perr_at(p, p->deviation_line, 1,
+			       "deviation without a step (expected a host, "
+			       "slot, vcpu or join step after it)");
 	if (p->depth)
 		return perr_at(p, f->step.line, f->brace_col,
 			       "'{' is never closed (expected a '}' line "
@@ -491,6 +574,7 @@ static void parser_free(struct sc_parser *p)
 			step_free(&p->frames[d].step);
 	}
 	free(p->syms.v);
+	free(p->deviation);
 }
 
 /* --- public API ----------------------------------------------------------- */

@@ -88,6 +88,8 @@ struct sc_parser {
 	struct sc_running spawn[SC_MAX_VCPUS]; /* by vCPU */
 	unsigned int blocker_line; /* first step the vm line must precede */
 	const char *blocker;
+	char *deviation; /* a 'deviation' line waiting for its step */
+	unsigned int deviation_line;
 };
 
 /* --- parse.c: errors, names, blocks --------------------------------------- */

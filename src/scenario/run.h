@@ -51,7 +51,29 @@ struct run_ctx {
 	struct run_slot *slots;
 	unsigned int nr_slots;
 	struct run_spawn spawns[SC_MAX_VCPUS];
+	struct run_log *log; /* differential runs: what was observed */
 };
+
+/* What one run observed, in the scenario's words, step by step. */
+#define RUN_OBS_TEXT 128
+#define RUN_LOG_MAX  65536 /* entries kept; the rest only hashed */
+
+struct run_obs {
+	unsigned int line;
+	const struct sc_step *step;
+	char text[RUN_OBS_TEXT];
+};
+
+struct run_log {
+	struct run_obs *a;
+	size_t n, cap;
+	unsigned long total; /* observations, kept or not */
+	uint64_t hash;	     /* of every observation */
+};
+
+/* Record an observation of @s (no-op unless the run is differential). */
+void run_observe(struct run_ctx *c, const struct sc_step *s, const char *fmt,
+		 ...) __printf(3, 4);
 
 /* Name tables (labels → HVA, processes and files → handles). */
 struct run_name *run_names_find(struct run_names *t, const char *name);
@@ -75,6 +97,18 @@ bool run_resolve(struct run_ctx *c, const struct sc_step *s,
 bool run_proc_of(struct run_ctx *c, const struct sc_step *s, int *out);
 bool run_file_of(struct run_ctx *c, const struct sc_step *s, const char *name,
 		 int *out);
+
+/* run.c: one run of @sc on @ops (kvmmu_scenario_run() without compare),
+ * observations into @log if not NULL. */
+int run_scenario_on(const struct kvmmu_scenario *sc,
+		    const struct kvmmu_sc_options *o,
+		    const struct kvmmu_backend_ops *ops,
+		    struct kvmmu_sc_result *res, struct run_log *log);
+
+/* diff.c: the differential run of kvmmu_scenario_run(). */
+int run_diff(const struct kvmmu_scenario *sc, const struct kvmmu_sc_options *o,
+	     const struct kvmmu_backend_ops *a,
+	     const struct kvmmu_backend_ops *b, struct kvmmu_sc_result *res);
 
 /* run_host.c */
 bool run_host(struct run_ctx *c, const struct sc_step *s);

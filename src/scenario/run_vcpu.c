@@ -95,6 +95,7 @@ static const char *expected_str(const struct sc_expect *x, char *buf,
 	case SC_EXP_VERIFY:
 		return "verify (a wrong word)";
 	case SC_EXP_ERRNO:
+	case SC_EXP_SHARED:
 		break;
 	}
 	return "?";
@@ -124,8 +125,10 @@ static bool judge_exit(struct run_ctx *c, const struct sc_step *s,
 		       unsigned int width)
 {
 	const struct sc_expect *x = &s->expect;
+	char seen[200];
 	uint64_t reply;
 
+	run_observe(c, s, "%s", describe(e, width, seen, sizeof(seen)));
 	switch (x->kind) {
 	case SC_EXP_OK:
 		return e->reason == KVMMU_BE_EXIT_DONE || mismatch(c, s, e, 0);
@@ -143,8 +146,9 @@ static bool judge_exit(struct run_ctx *c, const struct sc_step *s,
 	case SC_EXP_MMIO:
 		break;
 	case SC_EXP_ERRNO:
+	case SC_EXP_SHARED:
 		run_finish(c, s, KVMMU_SC_FAIL,
-			   "expect errno= does not apply to a vCPU access");
+			   "this expectation does not apply to a vCPU access");
 		return false;
 	}
 	if (e->reason != KVMMU_BE_EXIT_MMIO ||
@@ -162,6 +166,7 @@ static bool judge_exit(struct run_ctx *c, const struct sc_step *s,
 		return false;
 	if (!vrun(c, s, vcpu, e))
 		return false;
+	run_observe(c, s, "then %s", describe(e, width, seen, sizeof(seen)));
 	if (e->reason != KVMMU_BE_EXIT_DONE) {
 		char got[200];
 
@@ -304,6 +309,7 @@ bool run_spawn(struct run_ctx *c, const struct sc_step *s)
 bool run_join(struct run_ctx *c, const struct sc_step *s)
 {
 	struct run_spawn *sp = spawn_find(c, s->join.name);
+	char seen[200];
 	bool ok;
 
 	if (!sp) {
@@ -315,6 +321,7 @@ bool run_join(struct run_ctx *c, const struct sc_step *s)
 	sp->running = false;
 	if (!run_backend_ok(c, s, sp->err, "run the vCPU"))
 		return false;
+	run_observe(c, s, "%s", describe(&sp->exit, 0, seen, sizeof(seen)));
 	switch (s->expect.kind) {
 	case SC_EXP_OK:
 		ok = sp->exit.reason == KVMMU_BE_EXIT_DONE;

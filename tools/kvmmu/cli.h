@@ -95,12 +95,15 @@ void cli_scn_free(struct cli_scn_list *l);
  * @l freed). */
 int cli_scn_args(const char *cmd, const char *synopsis, int argc, char **argv,
 		 int first, struct cli_scn_list *l);
-/* --backend NAME: CLI_EXIT_OK and *out, or CLI_EXIT_USAGE. */
+struct cli_scn_opts;
+/* --backend NAME (or both, if @both_ok): CLI_EXIT_OK with o->backend and
+ * o->compare set, or CLI_EXIT_USAGE. */
 int cli_scn_backend(const char *cmd, const char *synopsis, const char *arg,
-		    const struct kvmmu_backend_ops **out);
+		    bool both_ok, struct cli_scn_opts *o);
 
 struct cli_scn_opts {
 	const struct kvmmu_backend_ops *backend; /* NULL: the model */
+	const struct kvmmu_backend_ops *compare; /* --backend both: kvm */
 	struct kvmmu_trace *trace;
 	void (*stat_fn)(void *arg, const char *name, uint64_t value);
 	void *stat_arg;
@@ -110,6 +113,8 @@ struct cli_scn_opts {
 
 struct cli_scn_totals {
 	unsigned int pass, fail, skip;
+	unsigned int compared;	    /* scenarios compared on two backends */
+	unsigned long observations; /* observations that agreed */
 	unsigned long steps;
 	double seconds;
 };

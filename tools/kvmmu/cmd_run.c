@@ -24,7 +24,11 @@ static void run_help(FILE *f)
 		  "order) and print\none line per scenario: PASS, FAIL (with "
 		  "the step, what was expected and\nwhat was observed) or "
 		  "SKIP (with the reason), and its time.\n\n"
-		  "  --backend NAME  model (default)\n"
+		  "  --backend NAME  model (default), kvm (the real /dev/kvm), "
+		  "or both: run\n"
+		  "                  each scenario on the model and on kvm and "
+		  "compare every\n"
+		  "                  value, exit and errno observed\n"
 		  "  --trace FILE    write a Chrome trace (KVM tracepoint "
 		  "names) of the run;\n"
 		  "                  open it in https://ui.perfetto.dev\n"
@@ -53,8 +57,8 @@ int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'B':
-			if (cli_scn_backend("run", RUN_SYNOPSIS, optarg,
-					    &o.backend))
+			if (cli_scn_backend("run", RUN_SYNOPSIS, optarg, true,
+					    &o))
 				return CLI_EXIT_USAGE;
 			break;
 		case 'T':

@@ -96,7 +96,7 @@ int cmd_stat(int argc, char **argv)
 		switch (c) {
 		case 'B':
 			if (cli_scn_backend("stat", STAT_SYNOPSIS, optarg,
-					    &o.backend)) {
+					    false, &o)) {
 				free(tab);
 				return CLI_EXIT_USAGE;
 			}

@@ -139,6 +139,7 @@ enum kvmmu_sc_status cli_scn_run_text(const struct cli_scn_opts *o,
 {
 	struct kvmmu_sc_options so = {
 		.backend = o->backend,
+		.compare = o->compare,
 		.trace = o->trace,
 		.stat_fn = o->stat_fn,
 		.stat_arg = o->stat_arg,
@@ -175,8 +176,16 @@ enum kvmmu_sc_status cli_scn_run_text(const struct cli_scn_opts *o,
 		}
 	}
 	kvmmu_scenario_free(sc);
-	fprintf(o->out, "%s  %7.3fs  %s\n", status_word[res.status],
-		res.seconds, name);
+	fprintf(o->out, "%s  %7.3fs  %s", status_word[res.status], res.seconds,
+		name);
+	if (o->compare && res.status == KVMMU_SC_PASS)
+		fprintf(o->out, "  (%s = %s: %lu observations)",
+			o->backend->name, o->compare->name, res.compared);
+	fputc('\n', o->out);
+	if (o->compare && res.status == KVMMU_SC_PASS) {
+		t->compared++;
+		t->observations += res.compared;
+	}
 	if (res.status != KVMMU_SC_PASS)
 		fprintf(o->out, "      %s\n", res.msg);
 	fflush(o->out);
@@ -236,6 +245,11 @@ void cli_scn_summary(FILE *out, const struct cli_scn_totals *t)
 {
 	fprintf(out, "%u passed, %u failed, %u skipped (%lu steps, %.2f s)\n",
 		t->pass, t->fail, t->skip, t->steps, t->seconds);
+	if (t->compared)
+		fprintf(out,
+			"%u scenarios compared on both backends, %lu "
+			"observations agreed\n",
+			t->compared, t->observations);
 }
 
 int cli_scn_args(const char *cmd, const char *synopsis, int argc, char **argv,
@@ -261,11 +275,28 @@ int cli_scn_args(const char *cmd, const char *synopsis, int argc, char **argv,
 }
 
 int cli_scn_backend(const char *cmd, const char *synopsis, const char *arg,
-		    const struct kvmmu_backend_ops **out)
+		    bool both_ok, struct cli_scn_opts *o)
 {
-	*out = kvmmu_backend_find(arg);
-	if (*out)
+	char names[128] = "";
+	size_t n = 0;
+	unsigned int i;
+
+	o->compare = NULL;
+	if (both_ok && !strcmp(arg, "both")) {
+		o->backend = kvmmu_backend_find("model");
+		o->compare = kvmmu_backend_find("kvm");
+		if (o->backend && o->compare)
+			return CLI_EXIT_OK;
+	}
+	o->backend = kvmmu_backend_find(arg);
+	if (o->backend)
 		return CLI_EXIT_OK;
+	for (i = 0; kvmmu_backend_names[i] && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+				      i ? ", " : "", kvmmu_backend_names[i]);
+	if (both_ok && n < sizeof(names))
+		snprintf(names + n, sizeof(names) - n, ", both");
 	return cli_bad_usage(cmd, synopsis,
-			     "--backend: '%s' is not a backend (model)", arg);
+			     "--backend: '%s' is not a backend (%s)", arg,
+			     names);
 }
