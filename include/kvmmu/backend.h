@@ -34,7 +34,8 @@ enum kvmmu_be_op_kind {
 	KVMMU_BE_READ,
 	KVMMU_BE_WRITE,
 	KVMMU_BE_FILL,
-	KVMMU_BE_VERIFY
+	KVMMU_BE_VERIFY,
+	KVMMU_BE_TOUCH, /* one 8-byte access per 4 KiB page (benchmarks) */
 };
 
 struct kvmmu_be_op {
@@ -42,7 +43,9 @@ struct kvmmu_be_op {
 	uint64_t gpa;
 	unsigned int width; /* READ/WRITE: 1, 2, 4, 8 */
 	uint64_t value;	    /* WRITE */
-	uint64_t size;	    /* FILL/VERIFY: bytes, a multiple of 8 */
+	uint64_t size;	    /* FILL/VERIFY: bytes, a multiple of 8;
+			     * TOUCH: a multiple of 4096 */
+	bool write;	    /* TOUCH: write @value (else read) */
 	uint64_t seed;	    /* FILL/VERIFY: kvmmu_pattern_word(seed, gpa) */
 };
 
@@ -75,6 +78,11 @@ struct kvmmu_backend_ops {
 	const char *name; /* "model", "kvm" */
 	/* NULL if usable here, else why not ("no /dev/kvm"). */
 	const char *(*unavailable)(void);
+	/*
+	 * Return: 0 and *out; -EOPNOTSUPP when this VM cannot be made here
+	 * (e.g. an arm64 VM on x86), with *out either NULL or an instance
+	 * that only holds skip_reason and must be destroyed; other -errno.
+	 */
 	int (*create)(const struct kvmmu_be_config *cfg,
 		      struct kvmmu_backend **out);
 	void (*destroy)(struct kvmmu_backend *be);

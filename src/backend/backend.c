@@ -7,12 +7,14 @@
 #include <kvmmu/backend.h>
 
 extern const struct kvmmu_backend_ops kvmmu_model_backend;
+extern const struct kvmmu_backend_ops kvmmu_realkvm_backend;
 
 static const struct kvmmu_backend_ops *const backends[] = {
 	&kvmmu_model_backend,
+	&kvmmu_realkvm_backend,
 };
 
-const char *const kvmmu_backend_names[] = { "model", NULL };
+const char *const kvmmu_backend_names[] = { "model", "kvm", NULL };
 
 const struct kvmmu_backend_ops *kvmmu_backend_find(const char *name)
 {

@@ -345,6 +345,16 @@ static uint32_t model_emit(struct kvmmu_guest_insn *out,
 			.val = op->value,
 		};
 		return 1;
+	case KVMMU_BE_TOUCH:
+		for (done = 0; done < op->size; done += PAGE_SIZE)
+			out[n++] = (struct kvmmu_guest_insn){
+				.op = op->write ? KVMMU_GOP_WRITE :
+						  KVMMU_GOP_READ,
+				.size = 8,
+				.gpa = op->gpa + done,
+				.val = op->value,
+			};
+		return n;
 	case KVMMU_BE_FILL:
 	case KVMMU_BE_VERIFY:
 		do {
@@ -366,8 +376,10 @@ static uint32_t model_emit(struct kvmmu_guest_insn *out,
 	return 0;
 }
 
-static uint32_t model_insns_for(const struct kvmmu_be_op *op)
+static uint64_t model_insns_for(const struct kvmmu_be_op *op)
 {
+	if (op->kind == KVMMU_BE_TOUCH)
+		return op->size >> PAGE_SHIFT;
 	if (op->kind == KVMMU_BE_FILL || op->kind == KVMMU_BE_VERIFY)
 		return (uint32_t)((op->size + MODEL_FILL_MAX - 1) /
 				  MODEL_FILL_MAX);
@@ -393,7 +405,12 @@ static int model_vcpu_load(struct kvmmu_backend *be, unsigned int vcpu,
 		     ops[i].kind == KVMMU_BE_VERIFY) &&
 		    !ops[i].size)
 			return -EINVAL;
+		if (ops[i].kind == KVMMU_BE_TOUCH &&
+		    (!ops[i].size || ((ops[i].gpa | ops[i].size) & ~PAGE_MASK)))
+			return -EINVAL;
 		total += model_insns_for(&ops[i]);
+		if (total > (1u << 20))
+			return -E2BIG;
 	}
 	if (total > (1u << 20))
 		return -E2BIG;
