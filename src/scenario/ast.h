@@ -121,7 +121,7 @@ struct sc_step {
 	struct sc_expect expect;
 	char *mm; /* host steps: mm=PROC, NULL for the VMM process */
 	/*
-	 * "deviation REASON" on the line before: a known difference between
+	 * "deviation REASON" on the line before (host, slot, vcpu, join, stat): a known difference between
 	 * the model and the kernel.  The expectation (the model's) is judged
 	 * on the model only, and a differential run does not compare the
 	 * step's observations.  NULL: none.

@@ -473,10 +473,10 @@ static int take_deviation(struct sc_parser *p, struct sc_step *st)
 		return 0;
 	if (st->kind == SC_VM || st->kind == SC_REPEAT ||
 	    st->kind == SC_SPAWN || st->kind == SC_CHECK ||
-	    st->kind == SC_STAT || st->kind == SC_STAT_MARK)
+	    st->kind == SC_STAT_MARK)
 		return sc_perr(p, st->col,
 			       "the deviation at line %u must precede a host, "
-			       "slot, vcpu or join step",
+			       "slot, vcpu, join or stat step",
 			       p->deviation_line);
 	st->deviation = p->deviation;
 	p->deviation = NULL;
@@ -502,8 +502,8 @@ static int parse_line(struct sc_parser *p, const char *line, size_t len)
 		if (p->deviation)
 			return perr_at(p, p->deviation_line, 1,
 				       "deviation without a step (expected a "
-				       "host, slot, vcpu or join step after "
-				       "it)");
+				       "host, slot, vcpu, join or stat step "
+				       "after it)");
 		return close_block(p);
 	}
 	p->cmd_col = t0->col;
@@ -537,7 +537,7 @@ static int parse_end(struct sc_parser *p)
 	if (p->deviation)
 		return perr_at(p, p->deviation_line, 1,
 			       "deviation without a step (expected a host, "
-			       "slot, vcpu or join step after it)");
+			       "slot, vcpu, join or stat step after it)");
 	if (p->depth)
 		return perr_at(p, f->step.line, f->brace_col,
 			       "'{' is never closed (expected a '}' line "

@@ -463,7 +463,20 @@ int run_scenario_on(const struct kvmmu_scenario *sc,
 			   "%s backend unavailable: %s", c.ops->name, why);
 		return 0;
 	}
+	c.be = NULL;
 	r = c.ops->create(&cfg, &c.be);
+	if (r == -EOPNOTSUPP) {
+		/* This VM (arch, vCPUs) cannot be made here: a SKIP. */
+		run_finish(&c, NULL, KVMMU_SC_SKIP,
+			   "the %s backend cannot create this VM: %s",
+			   c.ops->name,
+			   c.be && c.be->skip_reason[0] ? c.be->skip_reason :
+							  "not supported");
+		if (c.be)
+			c.ops->destroy(c.be);
+		res->seconds = now_s() - t0;
+		return 0;
+	}
 	if (r) {
 		snprintf(res->msg, sizeof(res->msg),
 			 "%s: cannot create the %s backend: %s", sc->file,
