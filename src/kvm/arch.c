@@ -35,6 +35,7 @@ const struct kvmmu_arch_ops kvmmu_arch_ops[KVMMU_ARCH_NR] = {
 		.hw_accessed_dirty = false,
 		.map_writable_clean = false,
 		.flush_after_unmap = false, /* TLBI per entry inside unmap */
+		.arch_flush_remote_tlbs = true, /* __kvm_tlb_flush_vmid */
 	},
 	[KVMMU_ARCH_MIPS] = {
 		.name = "mips",

@@ -367,6 +367,13 @@ struct kvmmu_arch_ops {
 	bool hw_accessed_dirty;		/* walker sets A/D itself */
 	bool map_writable_clean; /* read of writable memory: W but clean */
 	bool flush_after_unmap;	 /* unmap_gfn_range returns "flush" */
+	/*
+	 * kvm_arch_flush_remote_tlbs() flushes by itself (arm64's broadcast
+	 * TLBI): every flush counts in remote_tlb_flush.  Otherwise (x86
+	 * without a hypervisor flush, MIPS) a flush counts only when a vCPU
+	 * in guest mode had to be kicked.
+	 */
+	bool arch_flush_remote_tlbs;
 	/* later issues: age, dirty log, huge pages, memtype, gmem */
 };
 

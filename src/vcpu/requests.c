@@ -175,7 +175,9 @@ void kvmmu_flush_remote_tlbs(struct kvmmu_vm *kvm)
 	if (kvm->cfg.inject & KVMMU_INJECT_NO_TLB_FLUSH)
 		return; /* test-only bug: the checker must notice */
 	waited = kvmmu_make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);
-	kvmmu_stats_inc(&kvm->stats, KVM_STAT_REMOTE_TLB_FLUSH);
+	/* kvm_make_all_cpus_request() is true only if it kicked a CPU. */
+	if (waited || kvm->arch->arch_flush_remote_tlbs)
+		kvmmu_stats_inc(&kvm->stats, KVM_STAT_REMOTE_TLB_FLUSH);
 	trace_kvm_remote_tlb_flush(kvm, waited);
 }
 
