@@ -49,17 +49,21 @@ static size_t first_difference(const struct run_log *a, const struct run_log *b,
 
 	for (i = 0; i < n; i++)
 		if (a->a[i].line != b->a[i].line ||
-		    strcmp(a->a[i].text, b->a[i].text))
+		    a->a[i].shown_only != b->a[i].shown_only ||
+		    (!a->a[i].shown_only && strcmp(a->a[i].text, b->a[i].text)))
 			return i;
 	return n;
 }
 
-/* "what the other backend observed at @line", or a note that it did not. */
+/* What @d observed of the step at @line, near index @i, or a note. */
 static const char *seen_at(const struct diff_side *d, size_t i,
 			   unsigned int line)
 {
-	if (i < d->log.n && d->log.a[i].line == line)
-		return d->log.a[i].text;
+	size_t k = min(i + 1, d->log.n);
+
+	while (k-- > 0)
+		if (d->log.a[k].line == line)
+			return d->log.a[k].text;
 	return "(no observation of this step)";
 }
 

@@ -104,25 +104,25 @@ const char *run_errno_str(int err, char *buf, size_t len)
 	return buf;
 }
 
-void run_observe(struct run_ctx *c, const struct sc_step *s, const char *fmt,
-		 ...)
+static void observe(struct run_ctx *c, const struct sc_step *s, bool shown_only,
+		    const char *fmt, va_list ap)
 {
 	struct run_log *l = c->log;
 	char text[RUN_OBS_TEXT];
 	const char *p;
-	va_list ap;
 
 	if (!l)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	/* FNV-1a over the line and the text: differences past the kept
-	 * entries still show. */
-	l->hash = (l->hash ^ s->line) * 0x100000001b3ull;
-	for (p = text; *p; p++)
-		l->hash = (l->hash ^ (unsigned char)*p) * 0x100000001b3ull;
-	l->total++;
+	/* FNV-1a over the compared ones: differences past the kept entries
+	 * still show. */
+	if (!shown_only) {
+		l->hash = (l->hash ^ s->line) * 0x100000001b3ull;
+		for (p = text; *p; p++)
+			l->hash = (l->hash ^ (unsigned char)*p) *
+				  0x100000001b3ull;
+		l->total++;
+	}
 	if (l->n == RUN_LOG_MAX)
 		return;
 	if (l->n == l->cap) {
@@ -135,9 +135,30 @@ void run_observe(struct run_ctx *c, const struct sc_step *s, const char *fmt,
 		l->cap = cap;
 	}
 	l->a[l->n].line = s->line;
+	l->a[l->n].shown_only = shown_only;
 	l->a[l->n].step = s;
 	memcpy(l->a[l->n].text, text, sizeof(text));
 	l->n++;
+}
+
+void run_observe(struct run_ctx *c, const struct sc_step *s, const char *fmt,
+		 ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	observe(c, s, false, fmt, ap);
+	va_end(ap);
+}
+
+void run_observe_shown(struct run_ctx *c, const struct sc_step *s,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	observe(c, s, true, fmt, ap);
+	va_end(ap);
 }
 
 /* A backend call's return: -EOPNOTSUPP is a SKIP.  Return: true to go on. */
@@ -301,6 +322,9 @@ static bool do_stat(struct run_ctx *c, const struct sc_step *s)
 		b = run_names_find(&c->base, s->stat.name);
 		x = v - (b ? b->v : 0);
 	}
+	run_observe_shown(c, s, "%s %s %llu", s->stat.name,
+			  s->stat.changed ? "changed by" : "=",
+			  (unsigned long long)x);
 	if (cmp_op(s->stat.op, x, s->stat.value))
 		return true;
 	run_finish(c, s, KVMMU_SC_FAIL,

@@ -60,6 +60,7 @@ struct run_ctx {
 
 struct run_obs {
 	unsigned int line;
+	bool shown_only; /* shown next to a failure, never compared */
 	const struct sc_step *step;
 	char text[RUN_OBS_TEXT];
 };
@@ -74,6 +75,10 @@ struct run_log {
 /* Record an observation of @s (no-op unless the run is differential). */
 void run_observe(struct run_ctx *c, const struct sc_step *s, const char *fmt,
 		 ...) __printf(3, 4);
+/* One that may differ between backends (a statistic): kept, to be shown
+ * next to a failure, but not compared. */
+void run_observe_shown(struct run_ctx *c, const struct sc_step *s,
+		       const char *fmt, ...) __printf(3, 4);
 
 /* Name tables (labels → HVA, processes and files → handles). */
 struct run_name *run_names_find(struct run_names *t, const char *name);
