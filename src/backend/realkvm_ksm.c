@@ -16,7 +16,10 @@
  * processes, a mutex the backends of this one, so that no one saves a
  * value another one has changed.  The saved values are put back on every
  * path out, by rk_host_fini() and by an atexit() handler if a merge is
- * ever cut short.
+ * ever cut short.  They are also written to the lock file while the knobs
+ * are changed: a process killed mid-merge (SIGKILL, a test's timeout)
+ * leaves them there, and the next merge of any kvmmu process puts them
+ * back before it saves anything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,9 +138,59 @@ void rk_ksm_restore(void)
 	pthread_mutex_unlock(&ksm.lock);
 }
 
+/*
+ * Knobs a killed merge left changed: their saved values are in the lock
+ * file @fd (name=value lines).  Put them back and empty the file.
+ * Context: the lock file held.
+ */
+static void knobs_recover(int fd)
+{
+	char buf[256], *line, *save = NULL;
+	unsigned int i;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq = 0;
+		for (i = 0; i < K_NR; i++)
+			if (!strcmp(line, knob_name[i]) &&
+			    knob_write(knob_name[i], eq + 1))
+				pr_err("kvm backend: cannot restore " KSM_DIR
+				       "%s to %s\n",
+				       knob_name[i], eq + 1);
+	}
+	pr_warn("kvm backend: put back the KSM knobs a killed kvmmu process "
+		"left changed\n");
+	if (ftruncate(fd, 0))
+		pr_err("kvm backend: cannot empty " RK_KSM_LOCK "\n");
+}
+
+/* Write the saved values to the lock file @fd before changing a knob. */
+static int knobs_record(int fd)
+{
+	char buf[256];
+	unsigned int i;
+	size_t n = 0;
+
+	for (i = 0; i < K_NR; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s=%s\n",
+				      knob_name[i], ksm.saved[i]);
+	if (n >= sizeof(buf) || ftruncate(fd, 0) ||
+	    pwrite(fd, buf, n, 0) != (ssize_t)n)
+		return -EIO;
+	return 0;
+}
+
 /* Save the knobs and make ksmd scan flat out.  Context: ksm.lock and the
- * lock file held.  Return: 0 or a SKIP (everything put back). */
-static int knobs_set(struct kvmmu_backend *be)
+ * lock file @fd held.  Return: 0 or a SKIP (everything put back). */
+static int knobs_set(struct kvmmu_backend *be, int fd)
 {
 	const char *want[K_NR] = { "1", KSM_PAGES_TO_SCAN, "0", "0" };
 	char mode[64];
@@ -161,6 +214,8 @@ static int knobs_set(struct kvmmu_backend *be)
 	}
 	if (!ksm.atexit_done && !atexit(ksm_atexit))
 		ksm.atexit_done = true;
+	if (knobs_record(fd))
+		return rk_skip(be, "cannot write " RK_KSM_LOCK);
 	for (i = 0; i < K_NR; i++) {
 		if (!want[i] || !strcmp(want[i], ksm.saved[i]))
 			continue;
@@ -456,7 +511,8 @@ static int ksm_run(struct kvmmu_backend *be, struct ksm_scan *s,
 	lock = lock_file(be, ms);
 	if (lock < 0)
 		return lock;
-	r = knobs_set(be);
+	knobs_recover(lock);
+	r = knobs_set(be, lock);
 	while (!r && !scan_merged(s)) {
 		if (rk_now_ms() >= deadline)
 			r = -ETIMEDOUT;
@@ -464,6 +520,9 @@ static int ksm_run(struct kvmmu_backend *be, struct ksm_scan *s,
 			nanosleep(&tick, NULL);
 	}
 	knobs_restore();
+	if (!__atomic_load_n(&ksm.changed, __ATOMIC_ACQUIRE) &&
+	    ftruncate(lock, 0))
+		pr_err("kvm backend: cannot empty " RK_KSM_LOCK "\n");
 	close(lock);
 	pr_debug("kvm backend: ksm merge of %zu pages: %d after %llu ms\n",
 		 s->n, r, (unsigned long long)(rk_now_ms() - t0));

@@ -545,4 +545,69 @@ TEST_TIMEOUT(ksm_merge_child, 60)
 	ksm_case(1);
 }
 
+static void knob_peek(const char *name, char *buf, size_t size)
+{
+	char path[96];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, size - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+}
+
+/* A merge killed with the knobs changed: the next merge puts them back. */
+TEST_TIMEOUT(ksm_killed_merge_is_undone, 60)
+{
+	char before[ARRAY_SIZE(knobs)][64], after[ARRAY_SIZE(knobs)][64];
+	char sleep_ms[64];
+	struct rk_be *b;
+	uint64_t a;
+	double t;
+	size_t i;
+	pid_t pid;
+	int st;
+
+	if (access("/sys/kernel/mm/ksm/run", W_OK))
+		SKIP("the KSM knobs are not writable here");
+	knobs_read(before);
+	if (!strcmp(before[2], "0\n"))
+		SKIP("sleep_millisecs is 0 already: a merge is not visible");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		/* 64 MiB of alike pages: ksmd needs a while to merge them. */
+		b = be_new();
+		a = map(b, 0, 0, 64ull << 20, RW, PA, -1);
+		memset((void *)(uintptr_t)a, 0x77, 64ull << 20);
+		rk_madvise(&b->be, 0, a, 64ull << 20, MADV_MERGEABLE);
+		rk_ksm_merge(&b->be, 0, a, 64ull << 20);
+		_exit(0);
+	}
+	/* Kill it as soon as it has changed the knobs. */
+	t = test_now();
+	do
+		knob_peek("sleep_millisecs", sleep_ms, sizeof(sleep_ms));
+	while (strcmp(sleep_ms, "0\n") && test_now() - t < 20);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFSIGNALED(st))
+		SKIP("the merge finished before it could be killed");
+	ASSERT_EQ(strcmp(sleep_ms, "0\n"), 0);
+	/* Any later merge first puts back what the killed one saved. */
+	b = be_new();
+	a = map(b, 0, 0, 2 * PG, RW, PA, -1);
+	memset((void *)(uintptr_t)a, 0x12, 2 * PG);
+	ASSERT_OK(rk_madvise(&b->be, 0, a, 2 * PG, MADV_MERGEABLE));
+	EXPECT_EQ(rk_ksm_merge(&b->be, 0, a, 2 * PG), 2);
+	knobs_read(after);
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
+		EXPECT_EQ(strcmp(before[i], after[i]), 0);
+	be_free(b);
+}
+
 TEST_HARNESS_MAIN
