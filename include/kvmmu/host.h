@@ -199,10 +199,25 @@ int kvmmu_munmap(struct kvmmu_mm *mm, hva_t addr, size_t len);
 int kvmmu_mprotect(struct kvmmu_mm *mm, hva_t addr, size_t len, int prot);
 
 /**
- * mremap(2).  @flags: MREMAP_MAYMOVE, MREMAP_FIXED (needs MAYMOVE).
- * Return: 0 and *out; -EINVAL (unaligned, new_len 0, bad flags, FIXED
- * overlap), -EFAULT (old range not within one VMA, or a PFNMAP range
- * grown), -ENOMEM (cannot grow in place without MAYMOVE, no room).
+ * mremap(2), as Linux 6.18.  @flags: MREMAP_MAYMOVE, MREMAP_FIXED and
+ * MREMAP_DONTUNMAP (both need MAYMOVE; DONTUNMAP keeps the size, leaves
+ * the old range mapped but empty, and without FIXED takes @new_addr as a
+ * hint).  In place, keeping or shrinking the size needs only a VMA at
+ * @old_addr: the range may span VMAs and holes (a shrink unmaps whatever
+ * the tail holds).  A same-size FIXED move may span VMAs and holes too:
+ * each VMA's piece moves, with its pages and protection, to the same
+ * offset from @new_addr (that piece of the destination unmapped first),
+ * so holes stay holes and the destination keeps what it maps over them;
+ * a piece that fails leaves the pieces before it moved.  Anything else
+ * needs the range (after a shrink, what is left) within one VMA.
+ * Return: 0 and *out; -EINVAL (unaligned, new_len 0 or above TASK_SIZE,
+ * bad flags, FIXED or DONTUNMAP without MAYMOVE, DONTUNMAP resizing, the
+ * new range overlapping the old, old_len 0, DONTUNMAP of a PFNMAP or
+ * VM_DONTEXPAND VMA), -EFAULT (no VMA at @old_addr, a FIXED same-size
+ * range starting in a hole, any other move or growth leaving the VMA, a
+ * PFNMAP range grown), -ENOMEM (cannot grow in place without MAYMOVE, no
+ * room).  Other than -ENOMEM or a failing later piece of a multi-VMA
+ * move, an error comes before anything changes.
  */
 int kvmmu_mremap(struct kvmmu_mm *mm, hva_t old_addr, size_t old_len,
 		 size_t new_len, int flags, hva_t new_addr, hva_t *out);
