@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * kvmmu demo [-t SECONDS] [-q] [DIR]: the main job.  Runs the shipped
- * scenario suite (embedded at build time; or the *.kvs of DIR), then a
+ * scenario suite (embedded at build time; or the *.kvs of DIR), then, where
+ * /dev/kvm is usable, the same suite on the model and on the real kernel
+ * with every observation compared (the kernel as referee), then a
  * concurrent stress with the checker on, and prints a table of results
  * and a summary of KVM's counters over the suite.  Exit 0 only if every
- * scenario passed (or was skipped with a reason) and the stress found
- * nothing.
+ * scenario passed (or was skipped with a reason), the kernel agreed, and
+ * the stress found nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kvmmu/backend.h>
 #include <kvmmu/scenario.h>
 #include <kvmmu/stress.h>
 
@@ -63,8 +66,10 @@ static void demo_help(FILE *f)
 		  "The main job: run the shipped scenario suite (coherence, "
 		  "COW, DONTNEED,\nREMOVE, EFAULT and resume, mremap, "
 		  "READONLY MMIO, memslot changes in use,\naliasing, every "
-		  "memslot errno, faults racing invalidations), then a\n"
-		  "concurrent stress with the checker on; print the results "
+		  "memslot errno, faults racing invalidations), then, where "
+		  "/dev/kvm\nis usable, the same suite on the model and on the "
+		  "real kernel with every\nobservation compared, then a "
+		  "concurrent stress with the checker on; print\nthe results "
 		  "and KVM's counters.\n\n"
 		  "  DIR          run DIR's *.kvs instead of the embedded "
 		  "suite\n"
@@ -73,6 +78,49 @@ static void demo_help(FILE *f)
 		  "  -h           this help\n\n"
 		  "Exit status: 0 all passed, 1 a scenario failed or the "
 		  "stress found something,\n2 bad usage.\n");
+}
+
+/* Run the suite (@l, or the embedded one) with @o, into @t. */
+static void demo_suite(const struct cli_scn_opts *o,
+		       const struct cli_scn_list *l, struct cli_scn_totals *t)
+{
+	unsigned int i;
+
+	if (l->n) {
+		for (i = 0; i < l->n; i++)
+			cli_scn_run_file(o, l->paths[i], t);
+		return;
+	}
+	for (i = 0; i < cli_nr_embedded_scenarios; i++) {
+		const struct cli_embedded *e = &cli_embedded_scenarios[i];
+
+		cli_scn_run_text(o, e->name, e->text, strlen(e->text), t);
+	}
+}
+
+/*
+ * The suite again on the model and on /dev/kvm, compared.  Return: NULL
+ * when it ran (*t filled), else why not.
+ */
+static const char *demo_referee(bool quiet, const struct cli_scn_list *l,
+				struct cli_scn_totals *t)
+{
+	struct cli_scn_opts o = { .out = stdout, .quiet = quiet };
+	const struct kvmmu_backend_ops *kvm = kvmmu_backend_find("kvm");
+	const char *why = kvm && kvm->unavailable ? kvm->unavailable() : NULL;
+
+	if (!kvm)
+		return "no kvm backend in this build";
+	if (why)
+		return why;
+	o.backend = kvmmu_backend_find("model");
+	o.compare = kvm;
+	printf("\n== the kernel as referee: the suite on the model and on "
+	       "/dev/kvm, every\n   value, exit and errno compared\n");
+	fflush(stdout);
+	demo_suite(&o, l, t);
+	cli_scn_summary(stdout, t);
+	return NULL;
 }
 
 static uint64_t demo_seed(void)
@@ -115,13 +163,13 @@ int cmd_demo(int argc, char **argv)
 {
 	struct demo_stats *st = calloc(1, sizeof(*st));
 	struct cli_scn_opts o = { .out = stdout, .stat_fn = demo_stat };
-	struct cli_scn_totals t = { 0 };
+	struct cli_scn_totals t = { 0 }, rt = { 0 };
 	struct cli_scn_list l = { 0 };
+	const char *no_referee;
 	struct kvmmu_stress_result sres;
 	unsigned long seconds = 10;
 	bool stress_ok = true;
 	uint64_t seed = 0;
-	unsigned int i;
 	int c;
 
 	if (!st)
@@ -166,18 +214,7 @@ int cmd_demo(int argc, char **argv)
 	printf("== kvmmu demo: %u scenarios on the model backend\n",
 	       l.n ? l.n : cli_nr_embedded_scenarios);
 	fflush(stdout);
-	if (l.n) {
-		for (i = 0; i < l.n; i++)
-			cli_scn_run_file(&o, l.paths[i], &t);
-	} else {
-		for (i = 0; i < cli_nr_embedded_scenarios; i++) {
-			const struct cli_embedded *e =
-				&cli_embedded_scenarios[i];
-
-			cli_scn_run_text(&o, e->name, e->text, strlen(e->text),
-					 &t);
-		}
-	}
+	demo_suite(&o, &l, &t);
 	cli_scn_summary(stdout, &t);
 	printf("suite counters: pf_taken %llu, pf_fixed %llu, pf_spurious "
 	       "%llu, mmu_invalidate_retry %llu,\n  remote_tlb_flush %llu, "
@@ -190,6 +227,7 @@ int cmd_demo(int argc, char **argv)
 	       (unsigned long long)demo_get(st, "notifier_zap_pages"),
 	       (unsigned long long)demo_get(st, "pages_4k"));
 
+	no_referee = demo_referee(o.quiet, &l, &rt);
 	if (seconds)
 		stress_ok = demo_stress(seconds, o.quiet, &sres, &seed);
 
@@ -197,6 +235,14 @@ int cmd_demo(int argc, char **argv)
 	printf("  %-28s %s (%u passed, %u failed, %u skipped)\n",
 	       "scenario suite", t.fail ? "FAIL" : "PASS", t.pass, t.fail,
 	       t.skip);
+	if (no_referee)
+		printf("  %-28s skipped (%s)\n", "model vs /dev/kvm",
+		       no_referee);
+	else
+		printf("  %-28s %s (%u scenarios agree, %lu observations; %u "
+		       "failed, %u skipped)\n",
+		       "model vs /dev/kvm", rt.fail ? "FAIL" : "PASS",
+		       rt.compared, rt.observations, rt.fail, rt.skip);
 	if (seconds)
 		printf("  %-28s %s (%llu rounds verified, %llu faults fixed, "
 		       "%llu retries, %lu findings; seed %#llx)\n",
@@ -207,5 +253,5 @@ int cmd_demo(int argc, char **argv)
 		       sres.findings, (unsigned long long)seed);
 	free(st);
 	cli_scn_free(&l);
-	return t.fail || !stress_ok ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	return t.fail || rt.fail || !stress_ok ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
