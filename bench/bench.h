@@ -103,4 +103,104 @@ void bench_json_u64(struct bench_json *j, const char *key, uint64_t val);
 void bench_json_double(struct bench_json *j, const char *key, double val);
 void bench_json_end(struct bench_json *j);
 
+/* --- the real-KVM column (real.c) ----------------------------------------- */
+
+/*
+ * The same operations on this machine's /dev/kvm, through the "kvm"
+ * backend's ops table only (include/kvmmu/backend.h).  The column is
+ * "n/a (reason)" when the backend is unavailable here or cannot make the
+ * VM (or the machine lacks the memory, or a guest pass timed out): a
+ * benchmark never fails for that.  It fails (real.failed) when the real
+ * side measured something other than it claims (a page not written,
+ * fewer shadow faults than pages, an unexpected exit).
+ *
+ * Bounds: a guest pass is kicked after BENCH_REAL_PASS_S seconds plus
+ * BENCH_REAL_PASS_NS_PER_PAGE per page; a benchmark's real side starts no
+ * new iteration after BENCH_REAL_BUDGET_NS (it runs at least one).
+ *
+ * Context: one thread drives a struct bench_real; bench_real_touch()
+ * starts the vCPU threads itself.
+ */
+#define BENCH_REAL_BUDGET_NS	    (10ull * 1000000000ull)
+#define BENCH_REAL_PASS_S	    10u
+#define BENCH_REAL_PASS_NS_PER_PAGE 50000ull
+
+struct kvmmu_backend;
+struct kvmmu_backend_ops;
+
+struct bench_real {
+	const struct kvmmu_backend_ops *ops; /* the "kvm" backend */
+	struct kvmmu_backend *be;	     /* the current VM, or NULL */
+	bool failed;			     /* a wrong measurement, in why */
+	char why[192];			     /* non-empty: the column is n/a */
+};
+
+/* The outcome of one guest pass (bench_real_touch()). */
+struct bench_real_pass {
+	uint64_t wall_ns;  /* first vCPU's start to last vCPU's end */
+	uint64_t sum_ns;   /* the vCPUs' own pass times, summed */
+	uint64_t cpu_ns;   /* the vCPU threads' CPU time in them, summed */
+	uint64_t pf_fixed; /* growth of KVM's pf_fixed (all vCPUs) */
+};
+
+/* Find the backend and ask it.  Return: true if usable, else false with
+ * r->why set.  bench_real_fini() destroys what is left. */
+bool bench_real_init(struct bench_real *r);
+void bench_real_fini(struct bench_real *r);
+/*
+ * The return value of the functions below: 0, or -1 with r->why set (and
+ * r->failed when the measurement itself is wrong).
+ */
+/* A fresh x86 VM with @nr_vcpus vCPUs (ops->create). */
+int bench_real_create(struct bench_real *r, unsigned int nr_vcpus);
+void bench_real_destroy(struct bench_real *r);
+/* Fail the real side with a reason: n/a, or (@failed) a wrong result. */
+int bench_real_skip(struct bench_real *r, bool failed, const char *fmt, ...)
+	__printf(3, 4);
+/* Whether this machine has @bytes of memory to spare (MemAvailable). */
+int bench_real_mem_check(struct bench_real *r, uint64_t bytes);
+/* @len bytes of private anonymous memory (4 KiB pages) by ops->mmap, in
+ * *hva; and, if @slot >= 0, as memslot @slot at @gpa. */
+int bench_real_ram(struct bench_real *r, int slot, uint64_t gpa, uint64_t len,
+		   uint64_t *hva);
+/* ops->set_memory_region of a plain slot (@size 0: delete it). */
+int bench_real_slot(struct bench_real *r, uint32_t slot, uint64_t gpa,
+		    uint64_t size, uint64_t hva);
+/* ops->madvise(@advice) of the VMM's [@hva, @hva + @len); *ns its time. */
+int bench_real_madvise(struct bench_real *r, uint64_t hva, uint64_t len,
+		       int advice, uint64_t *ns);
+/* ops->stat; a statistic KVM lacks is -1 with r->why set. */
+int bench_real_stat(struct bench_real *r, const char *name, uint64_t *out);
+/*
+ * One guest pass: vCPU i (of @nv) writes @value + i to the first 8 bytes
+ * of every page of [@gpa + i * @bytes, + @bytes) with one TOUCH program,
+ * each on its own thread, all started together through a bench_gate.
+ * Checks that every vCPU ran its program to the end and that pf_fixed
+ * grew by at least one per page.
+ */
+int bench_real_touch(struct bench_real *r, unsigned int nv, uint64_t gpa,
+		     uint64_t bytes, uint64_t value, struct bench_real_pass *p);
+/* Check, through ops->mem_read, what bench_real_touch() wrote at @hva. */
+int bench_real_verify(struct bench_real *r, uint64_t hva, unsigned int nv,
+		      uint64_t bytes, uint64_t value);
+/* Host writes (ops->mem_write) of one word per page: a host-only touch. */
+int bench_real_host_touch(struct bench_real *r, uint64_t hva, uint64_t len);
+
+/* --- printing the column --- */
+
+/* "n/a" if !@have, else @v with @prec decimals and @unit ("s", " ns"). */
+const char *bench_real_cell(bool have, char *buf, size_t len, double v,
+			    int prec, const char *unit);
+/* "R.RRx faster" / "R.RRx slower": @model_speedup = real time / model
+ * time (or model rate / real rate); "-" if not finite or !@have. */
+const char *bench_real_vs(bool have, char *buf, size_t len,
+			  double model_speedup);
+/* One table row: label, model, real, model vs real, note. */
+void bench_real_row(int label_width, const char *label, const char *model,
+		    const char *real, const char *vs, const char *note);
+/* "Real KVM: n/a (why)", or "Real KVM: @what" when measured. */
+void bench_real_status(const struct bench_real *r, const char *what);
+/* JSON "real": "kvm" or "n/a (why)". */
+void bench_real_json(const struct bench_real *r, struct bench_json *j);
+
 #endif /* KVMMU_BENCH_H */

@@ -23,14 +23,23 @@
  * CPU each (on this 2-core VM, other tenants and the host take a share
  * that no code of ours can win back).  Also the stage-2 table bytes per
  * mapped GiB.
- * The real-KVM column is n/a until the real backend exists.
  *
- * Checked: pf_fixed grows by exactly one per page, every page reads back
- * its word from the host side, the host audits clean after teardown.
+ * The real-KVM column runs the same passes on /dev/kvm through the kvm
+ * backend (bench/real.c): a fresh VM per pass, one memslot over private
+ * anonymous memory at the same GPA, one TOUCH program (a write per page)
+ * per vCPU, the vCPU threads started together.  Its iterations stop
+ * after BENCH_REAL_BUDGET_NS (at least one runs).  Its table bytes are
+ * the shadow pages the pass created (mmu_cache_miss x 4 KiB).
+ *
+ * Checked: pf_fixed grows by exactly one per page (real KVM: at least
+ * one; its prefetch maps only pages the host already has, so on fresh
+ * memory also one), every page reads back its word from the host side,
+ * the host audits clean after teardown.
  *
  * Models: tools/testing/selftests/kvm/demand_paging_test.c
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +53,8 @@
 #define POP_HEADROOM  (64ull << 20)
 #define POP_MAX_RAM   (64ull << 30)
 #define POP_MAX_ITERS 100
+#define POP_GPA	      (1ull << 32)
+#define POP_REAL_WORD 0x7265616c6b766d00ull /* "realkvm", + the vCPU */
 
 struct pop_run {
 	struct kvmmu_vm *vm;
@@ -123,7 +134,7 @@ static int pop_pass(const struct bench *b, struct kvmmu_host *host,
 		bench_fail(b, "kvmmu_vm_create: %s", strerror(-err));
 		goto out_mm;
 	}
-	reg.guest_phys_addr = 1ull << 32;
+	reg.guest_phys_addr = POP_GPA;
 	reg.memory_size = pages * PAGE_SIZE;
 	reg.userspace_addr = base;
 	if ((err = kvmmu_set_user_memory_region(r.vm, &reg))) {
@@ -216,6 +227,190 @@ out_mm:
 	return ret;
 }
 
+/* The real-KVM column: medians over its iterations (NAN: not measured). */
+struct pop_real {
+	struct bench_real r;
+	unsigned int iters;
+	double wall[2], pv[2], oncpu, tb;
+	uint64_t pf_fixed, pages; /* of the last N-vCPU pass */
+};
+
+/* One real pass with @nv vCPUs on a fresh VM.  Return: 0 or -1 (why). */
+static int pop_real_pass(struct bench_real *r, uint64_t bytes, unsigned int nv,
+			 struct bench_real_pass *p, double *tb)
+{
+	uint64_t hva, miss0, miss1;
+	int ret;
+
+	ret = bench_real_create(r, nv);
+	if (!ret)
+		ret = bench_real_ram(r, 0, POP_GPA, bytes * nv, &hva);
+	if (!ret)
+		ret = bench_real_stat(r, "mmu_cache_miss", &miss0);
+	if (!ret)
+		ret = bench_real_touch(r, nv, POP_GPA, bytes, POP_REAL_WORD, p);
+	if (!ret)
+		ret = bench_real_stat(r, "mmu_cache_miss", &miss1);
+	if (!ret)
+		ret = bench_real_verify(r, hva, nv, bytes, POP_REAL_WORD);
+	if (!ret)
+		*tb = (double)(miss1 - miss0) * PAGE_SIZE /
+		      ((double)bytes * nv / (1ull << 30));
+	bench_real_destroy(r); /* unmaps the memory too */
+	return ret;
+}
+
+/* The real-KVM column (n/a in pr->r.why if it cannot be measured). */
+static void pop_real(const struct bench_opts *o, struct pop_real *pr)
+{
+	double wall[2][POP_MAX_ITERS], pv[2][POP_MAX_ITERS],
+		oncpu[POP_MAX_ITERS], tb[POP_MAX_ITERS];
+	unsigned int nv[2] = { 1, o->threads }, it, k;
+	uint64_t t0 = bench_now_ns();
+	struct bench_real_pass p;
+
+	pr->iters = 0;
+	pr->wall[0] = pr->wall[1] = pr->pv[0] = pr->pv[1] = NAN;
+	pr->oncpu = pr->tb = NAN;
+	if (!bench_real_init(&pr->r) ||
+	    bench_real_mem_check(&pr->r, o->bytes * o->threads))
+		return;
+	for (it = 0; it < o->iterations; it++) {
+		if (it && bench_now_ns() - t0 > BENCH_REAL_BUDGET_NS)
+			break;
+		for (k = 0; k < 2; k++) {
+			if (pop_real_pass(&pr->r, o->bytes, nv[k], &p, &tb[it]))
+				goto out;
+			wall[k][it] = (double)p.wall_ns;
+			pv[k][it] = (double)p.sum_ns / nv[k];
+		}
+		oncpu[it] = p.sum_ns ? (double)p.cpu_ns / (double)p.sum_ns : 1;
+		pr->pf_fixed = p.pf_fixed;
+		pr->pages = o->bytes / PAGE_SIZE * o->threads;
+		pr->iters++;
+	}
+	for (k = 0; k < 2; k++) {
+		pr->wall[k] = bench_median(wall[k], pr->iters);
+		pr->pv[k] = bench_median(pv[k], pr->iters);
+	}
+	pr->oncpu = bench_median(oncpu, pr->iters);
+	pr->tb = bench_median(tb, pr->iters);
+out:
+	bench_real_fini(&pr->r);
+}
+
+/* The reported figures of one side (model or real). */
+struct pop_fig {
+	double wall_s, per_vcpu, overall, one_vcpu, scaling, oncpu, tb;
+};
+
+/* From medians in ns: @wall and @pv of the 1-vCPU [0] and N-vCPU [1]
+ * passes, @pages per vCPU. */
+static void pop_fig_of(struct pop_fig *f, uint64_t pages, unsigned int nv,
+		       const double wall[2], const double pv[2], double oncpu,
+		       double tb)
+{
+	f->wall_s = wall[1] * 1e-9;
+	f->per_vcpu = (double)pages / (pv[1] * 1e-9);
+	f->overall = (double)pages * nv / (wall[1] * 1e-9);
+	f->one_vcpu = (double)pages / (wall[0] * 1e-9);
+	/* Overall rate with N vCPUs over the rate with one. */
+	f->scaling = f->overall / f->one_vcpu;
+	f->oncpu = oncpu;
+	f->tb = tb;
+}
+
+static void pop_print_json(const struct bench_opts *o, const struct pop_fig *m,
+			   const struct pop_fig *r, const struct pop_real *pr)
+{
+	struct bench_json j;
+
+	bench_json_begin(&j, stdout);
+	bench_json_str(&j, "bench", "populate");
+	bench_json_u64(&j, "vcpus", o->threads);
+	bench_json_u64(&j, "bytes_per_vcpu", o->bytes);
+	bench_json_double(&j, "Populate memory time", m->wall_s);
+	bench_json_double(&j, "Per-vcpu demand paging rate", m->per_vcpu);
+	bench_json_double(&j, "Overall demand paging rate", m->overall);
+	bench_json_double(&j, "one_vcpu_rate", m->one_vcpu);
+	bench_json_double(&j, "scaling", m->scaling);
+	bench_json_double(&j, "vcpu_on_cpu", m->oncpu);
+	bench_json_double(&j, "table_bytes_per_gib", m->tb);
+	bench_real_json(&pr->r, &j);
+	if (pr->r.why[0]) {
+		bench_json_end(&j);
+		return;
+	}
+	bench_json_u64(&j, "real iterations", pr->iters);
+	bench_json_double(&j, "real Populate memory time", r->wall_s);
+	bench_json_double(&j, "real Per-vcpu demand paging rate", r->per_vcpu);
+	bench_json_double(&j, "real Overall demand paging rate", r->overall);
+	bench_json_double(&j, "real one_vcpu_rate", r->one_vcpu);
+	bench_json_double(&j, "real scaling", r->scaling);
+	bench_json_double(&j, "real vcpu_on_cpu", r->oncpu);
+	bench_json_double(&j, "real shadow_bytes_per_gib", r->tb);
+	bench_json_u64(&j, "real pf_fixed", pr->pf_fixed);
+	bench_json_u64(&j, "real pages", pr->pages);
+	/* model speed over real speed: > 1 means the model is faster */
+	bench_json_double(&j, "model_speedup Populate memory time",
+			  r->wall_s / m->wall_s);
+	bench_json_double(&j, "model_speedup Per-vcpu demand paging rate",
+			  m->per_vcpu / r->per_vcpu);
+	bench_json_double(&j, "model_speedup Overall demand paging rate",
+			  m->overall / r->overall);
+	bench_json_end(&j);
+}
+
+/* A row: model and real values, each with @prec decimals and @unit. */
+static void pop_row(bool have, const char *label, double mv, double rv,
+		    int prec, const char *unit, double speedup,
+		    const char *note)
+{
+	char mc[32], rc[32], vs[32];
+
+	bench_real_row(30, label,
+		       bench_real_cell(true, mc, sizeof(mc), mv, prec, unit),
+		       bench_real_cell(have, rc, sizeof(rc), rv, prec, unit),
+		       bench_real_vs(have, vs, sizeof(vs), speedup), note);
+}
+
+static void pop_print(const struct bench_opts *o, const struct pop_fig *m,
+		      const struct pop_fig *r, const struct pop_real *pr)
+{
+	bool have = !pr->r.why[0];
+	char st[160];
+
+	bench_real_row(30, "", "model", "real KVM", "model vs real", "");
+	pop_row(have, "Populate memory time", m->wall_s, r->wall_s, 6, "s",
+		r->wall_s / m->wall_s, "");
+	pop_row(have, "Per-vcpu demand paging rate", m->per_vcpu, r->per_vcpu,
+		0, " pgs/s", m->per_vcpu / r->per_vcpu, "(target >= 1500000)");
+	pop_row(have, "Overall demand paging rate", m->overall, r->overall, 0,
+		" pgs/s", m->overall / r->overall, "");
+	pop_row(have, "Scaling 1 -> N vCPUs", m->scaling, r->scaling, 2, "x",
+		NAN, "(target >= 1.80x at 2 vCPUs)");
+	pop_row(have, "vCPU threads on CPU", m->oncpu * 100, r->oncpu * 100, 0,
+		"%", NAN, "");
+	pop_row(have, "Stage-2 table bytes per GiB", m->tb / (1 << 20),
+		r->tb / (1 << 20), 3, " MiB", NAN,
+		"(target: kvmmu bench s2pt; real: shadow pages made)");
+	snprintf(st, sizeof(st),
+		 "%u of %u iteration(s) on /dev/kvm (CPL3 guest, shadow "
+		 "MMU); pf_fixed grew by %llu for %llu pages",
+		 pr->iters, o->iterations, (unsigned long long)pr->pf_fixed,
+		 (unsigned long long)pr->pages);
+	bench_real_status(&pr->r, st);
+	if (have && pr->iters < o->iterations)
+		printf("Real KVM stopped after %u iteration(s): the real side "
+		       "is bounded to %.0f s\n",
+		       pr->iters, BENCH_REAL_BUDGET_NS * 1e-9);
+	if (o->threads > 1 && m->oncpu < 0.95)
+		printf("Warning: the vCPU threads waited for a CPU %.0f%% "
+		       "of their time; the machine was busy and the "
+		       "scaling figure understates the model.\n",
+		       (1 - m->oncpu) * 100);
+}
+
 static int pop_run(const struct bench_opts *o)
 {
 	const struct bench *b = &bench_populate;
@@ -223,11 +418,12 @@ static int pop_run(const struct bench_opts *o)
 	double wall[2][POP_MAX_ITERS], pv[2][POP_MAX_ITERS],
 		oncpu[2][POP_MAX_ITERS], tb = 0, m_wall[2], m_pv[2], m_oncpu;
 	struct kvmmu_host_config cfg = { 0 };
+	struct pop_fig fm, fr;
+	struct pop_real pr;
 	struct kvmmu_host_audit a;
 	struct kvmmu_host *host;
 	unsigned int it, k, nv[2] = { 1, o->threads };
 	char size[32];
-	double per_vcpu_rate, overall, scaling;
 	int ret;
 
 	if (o->bytes % PAGE_SIZE || !o->bytes)
@@ -273,47 +469,16 @@ static int pop_run(const struct bench_opts *o)
 		m_pv[k] = bench_median(pv[k], o->iterations);
 	}
 	m_oncpu = bench_median(oncpu[1], o->iterations);
-	per_vcpu_rate = pages / (m_pv[1] * 1e-9);
-	overall = pages * o->threads / (m_wall[1] * 1e-9);
-	/* Overall rate with N vCPUs over the rate with one. */
-	scaling = overall / (pages / (m_wall[0] * 1e-9));
-	if (o->json) {
-		struct bench_json j;
-
-		bench_json_begin(&j, stdout);
-		bench_json_str(&j, "bench", "populate");
-		bench_json_u64(&j, "vcpus", o->threads);
-		bench_json_u64(&j, "bytes_per_vcpu", o->bytes);
-		bench_json_double(&j, "Populate memory time", m_wall[1] * 1e-9);
-		bench_json_double(&j, "Per-vcpu demand paging rate",
-				  per_vcpu_rate);
-		bench_json_double(&j, "Overall demand paging rate", overall);
-		bench_json_double(&j, "one_vcpu_rate",
-				  pages / (m_wall[0] * 1e-9));
-		bench_json_double(&j, "scaling", scaling);
-		bench_json_double(&j, "vcpu_on_cpu", m_oncpu);
-		bench_json_double(&j, "table_bytes_per_gib", tb);
-		bench_json_str(&j, "real", "n/a");
-		bench_json_end(&j);
-	} else {
-		printf("%-34s %14s %10s\n", "", "model", "real KVM");
-		printf("%-34s %13.6fs %10s\n", "Populate memory time",
-		       m_wall[1] * 1e-9, "n/a");
-		printf("%-34s %10.0f pgs/s %10s  (target >= 1500000)\n",
-		       "Per-vcpu demand paging rate", per_vcpu_rate, "n/a");
-		printf("%-34s %10.0f pgs/s %10s\n",
-		       "Overall demand paging rate", overall, "n/a");
-		printf("%-34s %13.2fx %10s  (target >= 1.80x at 2 vCPUs)\n",
-		       "Scaling 1 -> N vCPUs", scaling, "n/a");
-		printf("%-34s %13.0f%% %10s\n", "vCPU threads on CPU",
-		       m_oncpu * 100, "n/a");
-		printf("%-34s %10.3f MiB %10s  (target: kvmmu bench s2pt)\n",
-		       "Stage-2 table bytes per GiB", tb / (1 << 20), "n/a");
-		if (o->threads > 1 && m_oncpu < 0.95)
-			printf("Warning: the vCPU threads waited for a CPU %.0f%% "
-			       "of their time; the machine was busy and the "
-			       "scaling figure understates the model.\n",
-			       (1 - m_oncpu) * 100);
+	pop_fig_of(&fm, pages, o->threads, m_wall, m_pv, m_oncpu, tb);
+	pop_real(o, &pr);
+	pop_fig_of(&fr, pages, o->threads, pr.wall, pr.pv, pr.oncpu, pr.tb);
+	if (o->json)
+		pop_print_json(o, &fm, &fr, &pr);
+	else
+		pop_print(o, &fm, &fr, &pr);
+	if (pr.r.failed) {
+		ret = bench_fail(b, "real KVM: %s", pr.r.why);
+		goto out;
 	}
 	ret = 0;
 out:
