@@ -239,7 +239,7 @@ int kvmmu_ksm_merge(struct kvmmu_mm *mm, hva_t addr, size_t len)
 	host_gather_init(&g);
 	kvmmu_read_lock(&mm->mmap_lock);
 	r = ksm_collect(mm, addr, addr + len, &s);
-	if (!r)
+	if (!r && s.n)
 		qsort(s.a, s.n, sizeof(*s.a), ksm_cmp_hash);
 	for (i = 0; !r && i < s.n; i = j) {
 		for (j = i + 1; j < s.n && s.a[j].hash == s.a[i].hash; j++)
