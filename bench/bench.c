@@ -80,6 +80,53 @@ uint64_t bench_thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+#define ALU_ROUNDS 150000000ull
+#define ALU_MAX	   64
+
+/* Eight independent chains: an instruction mix that fills a core. */
+static void *alu_loop(void *arg)
+{
+	uint64_t a0 = 1, a1 = 2, a2 = 3, a3 = 4, a4 = 5, a5 = 6, a6 = 7, a7 = 8;
+	uint64_t i, *out = arg;
+
+	for (i = 0; i < ALU_ROUNDS; i++) {
+		a0 += i;
+		a1 ^= i;
+		a2 += a0;
+		a3 ^= a1;
+		a4 += i * 3;
+		a5 ^= a4;
+		a6 += a5;
+		a7 ^= a6;
+		__asm__ volatile(""
+				 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3),
+				   "+r"(a4), "+r"(a5), "+r"(a6), "+r"(a7));
+	}
+	*out = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+	return NULL;
+}
+
+double bench_alu_scaling(unsigned int threads)
+{
+	pthread_t tid[ALU_MAX];
+	uint64_t sink[ALU_MAX], t0, one, many;
+	unsigned int i, n = 0;
+
+	if (!threads || threads > ALU_MAX)
+		return 0;
+	t0 = bench_now_ns();
+	alu_loop(&sink[0]);
+	one = bench_now_ns() - t0;
+	t0 = bench_now_ns();
+	for (; n < threads; n++)
+		if (pthread_create(&tid[n], NULL, alu_loop, &sink[n]))
+			break;
+	for (i = 0; i < n; i++)
+		pthread_join(tid[i], NULL);
+	many = bench_now_ns() - t0;
+	return n == threads && many ? (double)threads * one / many : 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

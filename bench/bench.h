@@ -77,6 +77,16 @@ uint64_t bench_now_ns(void);
  * time it shows whether the thread ran or waited for a CPU. */
 uint64_t bench_thread_cpu_ns(void);
 
+/*
+ * The machine's own scaling from 1 to @threads threads for a pure ALU
+ * loop (no memory, no shared data): @threads x the time of one loop alone
+ * over the time of @threads loops side by side, ~0.1 s each.  On a VM
+ * whose vCPUs share a physical core (SMT siblings) or a busy host, this
+ * is well below @threads, and so is any workload's scaling.
+ * Context: starts threads; may block.  Return: the ratio, 0 on failure.
+ */
+double bench_alu_scaling(unsigned int threads);
+
 /* Median of @n values (sorts @v in place); 0 for n == 0. */
 double bench_median(double *v, unsigned int n);
 

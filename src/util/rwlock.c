@@ -85,7 +85,7 @@ static inline unsigned int rw_my_shard(void)
 {
 	if (unlikely(!rw_shard_plus1))
 		rw_shard_plus1 =
-			__kvmmu_thread_index() % KVMMU_RWLOCK_SHARDS + 1;
+			__kvmmu_thread_shard(KVMMU_RWLOCK_SHARDS) + 1;
 	return rw_shard_plus1 - 1;
 }
 

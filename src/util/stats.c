@@ -27,13 +27,13 @@ static __thread unsigned int stat_shard_plus1;
  * kvmmu_stat_shard() - the calling thread's shard row.
  *
  * Context: any thread.  Return: a row in [0, KVMMU_STAT_SHARDS), fixed for
- * the thread's lifetime; threads are spread round-robin.
+ * the thread's lifetime; consecutive threads two rows apart.
  */
 unsigned int kvmmu_stat_shard(void)
 {
 	if (unlikely(!stat_shard_plus1))
 		stat_shard_plus1 =
-			__kvmmu_thread_index() % KVMMU_STAT_SHARDS + 1;
+			__kvmmu_thread_shard(KVMMU_STAT_SHARDS) + 1;
 	return stat_shard_plus1 - 1;
 }
 
