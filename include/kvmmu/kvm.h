@@ -68,9 +68,14 @@ void kvmmu_vm_destroy(struct kvmmu_vm *vm);
 
 struct kvmmu_mm *kvmmu_vm_mm(const struct kvmmu_vm *vm);
 enum kvmmu_arch kvmmu_vm_arch(const struct kvmmu_vm *vm);
-/** VM statistics: pf_taken, pf_fixed, remote_tlb_flush, pages_4k, ... */
-struct kvmmu_stats *kvmmu_vm_stats(struct kvmmu_vm *vm);
-/* Read one VM statistic by its KVM name (0 if unknown). */
+/*
+ * The VM's statistics, for their names and kinds (remote_tlb_flush,
+ * pages_4k, ...).  Read the values with kvmmu_vm_stat(): the stage-2
+ * gauges (pages_4k, pages_2m, pages_1g) are counted by the table itself
+ * and read from there, and vCPU statistics are summed over the vCPUs.
+ */
+const struct kvmmu_stats *kvmmu_vm_stats(struct kvmmu_vm *vm);
+/* Read one VM statistic by its KVM name (0 if unknown).  Context: any. */
 uint64_t kvmmu_vm_stat(struct kvmmu_vm *vm, const char *name);
 
 /* --- memslots (kvm-mmu-protocol.md §2) ------------------------------------ */

@@ -209,24 +209,8 @@ enum kvmmu_arch kvmmu_vm_arch(const struct kvmmu_vm *vm)
 	return vm->arch_id;
 }
 
-struct kvmmu_stats *kvmmu_vm_stats(struct kvmmu_vm *vm)
+const struct kvmmu_stats *kvmmu_vm_stats(struct kvmmu_vm *vm)
 {
-	static const int map[S2_STAT_NR] = { KVM_STAT_PAGES_4K,
-					     KVM_STAT_PAGES_2M,
-					     KVM_STAT_PAGES_1G };
-	int i;
-
-	/*
-	 * The stage-2 gauges are kept exact by the table itself; bring the
-	 * stats copies up to date (a racy snapshot, as any gauge read).
-	 */
-	for (i = 0; i < S2_STAT_NR; i++) {
-		int64_t now = kvmmu_s2_count(&vm->s2, i);
-
-		kvmmu_stats_add(&vm->stats, map[i],
-				now - (int64_t)kvmmu_stats_read(&vm->stats,
-								map[i]));
-	}
 	return &vm->stats;
 }
 
