@@ -151,6 +151,7 @@ static unsigned long check_one_set(struct check_ctx *c, unsigned int as,
 	struct kvmmu_memory_slot *s, *prev = NULL;
 	struct kvmmu_itree_node *n;
 	unsigned long count = 0;
+	int rule;
 
 	for (n = kvmmu_itree_first(&set->gfn_tree); n;
 	     n = kvmmu_itree_next(n)) {
@@ -190,6 +191,12 @@ static unsigned long check_one_set(struct check_ctx *c, unsigned int as,
 			       (unsigned long long)s->npages, as);
 		prev = s;
 	}
+	rule = kvmmu_memslot_index_check(&set->gfn_index, count);
+	if (rule)
+		report(c, KVMMU_FK_MEMSLOTS, NO_GFN, NO_PFN, -1, -1,
+		       "set %d of address space %u: the gfn index breaks its "
+		       "rule %d (kvmmu_memslot_index_check())",
+		       idx, as, rule);
 	if (count != set->nr_slots || count != set->gfn_tree.count ||
 	    count != set->hva_tree.count)
 		report(c, KVMMU_FK_MEMSLOTS, NO_GFN, NO_PFN, -1, -1,

@@ -398,6 +398,17 @@ TEST(memslots_at_rest)
 	expect_only(t.vm, KVMMU_FK_GENERATION, 3);
 	act->generation = gen + 2;
 	kt_teardown(&t);
+
+	/* The gfn index: a separator past its chunk's first slot. */
+	kt_setup(&t, KVMMU_ARCH_X86, PG(RAM_PAGES), 1, false);
+	act = t.vm->memslots[0];
+	ASSERT_EQ(act->gfn_index.nr_chunks, 1);
+	act->gfn_index.l1[0] += 1;
+	EXPECT_EQ(kvmmu_check_vm(t.vm), 1);
+	expect_only(t.vm, KVMMU_FK_MEMSLOTS, 1);
+	act->gfn_index.l1[0] -= 1;
+	EXPECT_EQ(kvmmu_check_vm(t.vm), 0);
+	kt_teardown(&t);
 }
 
 TEST(warn_is_a_finding)
