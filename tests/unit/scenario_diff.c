@@ -5,10 +5,7 @@
  * model itself, or a "liar": the model with one observable behaviour
  * changed, standing in for a kernel that disagrees.
  */
-#include <kvmmu/backend.h>
-#include <kvmmu/scenario.h>
-
-#include "harness.h"
+#include "scenario_common.h"
 
 static struct kvmmu_backend_ops liar, skipper;
 
@@ -49,28 +46,9 @@ static struct kvmmu_sc_result diff(const char *text,
 {
 	struct kvmmu_sc_options o = { .implicit_check = true,
 				      .compare = other };
-	struct kvmmu_scenario *sc = NULL;
-	struct kvmmu_sc_result res;
-	char err[512];
 
-	if (kvmmu_scenario_parse("d.kvs", text, strlen(text), &sc, err,
-				 sizeof(err))) {
-		fprintf(stderr, "parse: %s\n", err);
-		ASSERT_TRUE(!"the test scenario must parse");
-	}
-	ASSERT_OK(kvmmu_scenario_run(sc, &o, &res));
-	kvmmu_scenario_free(sc);
-	return res;
+	return sc_run_text("d.kvs", text, &o);
 }
-
-#define ASSERT_CONTAINS(hay, needle)                                       \
-	do {                                                               \
-		if (!strstr((hay), (needle))) {                            \
-			fprintf(stderr, "'%s'\n  does not contain '%s'\n", \
-				(hay), (needle));                          \
-			ASSERT_TRUE(!"substring");                         \
-		}                                                          \
-	} while (0)
 
 #define PROLOGUE                                \
 	"vm vcpus=1\n"                          \
@@ -164,13 +142,11 @@ TEST(a_skip_on_one_side_is_a_skip_after_comparing)
 TEST(a_declared_deviation_is_not_compared)
 {
 	struct kvmmu_sc_options o = { .implicit_check = true };
-	struct kvmmu_scenario *sc = NULL;
 	struct kvmmu_sc_result r;
 	const char *t = PROLOGUE "vcpu 0 write gpa=0x1000 u64=7\n"
 				 "deviation the liar adds one to host reads\n"
 				 "host read ram+0x1000 expect u64=7\n"
 				 "host read ram+0x2000 expect u64=1\n";
-	char err[256];
 
 	setup();
 	/* Differential: the deviation is forgiven, the next read is not. */
@@ -178,26 +154,18 @@ TEST(a_declared_deviation_is_not_compared)
 	ASSERT_EQ(r.status, KVMMU_SC_FAIL);
 	ASSERT_EQ(r.line, 7);
 	ASSERT_CONTAINS(r.msg, "model  observed u64=0\n");
-	/* The model alone judges the deviation's expectation... */
-	ASSERT_OK(kvmmu_scenario_parse("d.kvs", t, strlen(t), &sc, err,
-				       sizeof(err)));
-	ASSERT_OK(kvmmu_scenario_run(sc, &o, &r));
-	ASSERT_EQ(r.status, KVMMU_SC_FAIL);
-	ASSERT_EQ(r.line, 7);
-	/* ...the liar alone does not. */
+	/* The liar alone: its wrong value at the deviation is forgiven. */
 	o.backend = &liar;
-	ASSERT_OK(kvmmu_scenario_run(sc, &o, &r));
+	r = sc_run_text("d.kvs", t, &o);
 	ASSERT_EQ(r.status, KVMMU_SC_PASS);
-	kvmmu_scenario_free(sc);
-	t = PROLOGUE "deviation the model is wrong here\n"
-		     "host read ram expect u64=5\n";
-	ASSERT_OK(kvmmu_scenario_parse("d.kvs", t, strlen(t), &sc, err,
-				       sizeof(err)));
+	/* The model judges a deviation's expectation (the model's). */
 	o.backend = NULL;
-	ASSERT_OK(kvmmu_scenario_run(sc, &o, &r));
+	r = sc_run_text("d.kvs",
+			PROLOGUE "deviation the model is wrong here\n"
+				 "host read ram expect u64=5\n",
+			&o);
 	ASSERT_EQ(r.status, KVMMU_SC_FAIL);
 	ASSERT_EQ(r.line, 5);
-	kvmmu_scenario_free(sc);
 }
 
 TEST_HARNESS_MAIN

@@ -7,10 +7,7 @@
  */
 #include <dirent.h>
 
-#include <kvmmu/backend.h>
-#include <kvmmu/scenario.h>
-
-#include "harness.h"
+#include "scenario_common.h"
 
 /* Tests run from the source tree (make test); KVMMU_SRCDIR overrides. */
 static const char *srcdir(void)
@@ -24,28 +21,9 @@ static struct kvmmu_sc_result run_text(const char *text,
 				       const struct kvmmu_backend_ops *be)
 {
 	struct kvmmu_sc_options o = { .backend = be, .implicit_check = true };
-	struct kvmmu_scenario *sc = NULL;
-	struct kvmmu_sc_result res;
-	char err[512];
 
-	if (kvmmu_scenario_parse("t.kvs", text, strlen(text), &sc, err,
-				 sizeof(err))) {
-		fprintf(stderr, "parse: %s\n", err);
-		ASSERT_TRUE(!"the test scenario must parse");
-	}
-	ASSERT_OK(kvmmu_scenario_run(sc, &o, &res));
-	kvmmu_scenario_free(sc);
-	return res;
+	return sc_run_text("t.kvs", text, &o);
 }
-
-#define ASSERT_CONTAINS(hay, needle)                                       \
-	do {                                                               \
-		if (!strstr((hay), (needle))) {                            \
-			fprintf(stderr, "'%s'\n  does not contain '%s'\n", \
-				(hay), (needle));                          \
-			ASSERT_TRUE(!"substring");                         \
-		}                                                          \
-	} while (0)
 
 #define PROLOGUE                                \
 	"vm vcpus=2\n"                          \
