@@ -221,9 +221,11 @@ static void conc_flush(void)
 static void concurrent_run(uint32_t delay_ppm)
 {
 	pthread_t mt[NMAP], wt[NWALK];
+	pthread_rwlockattr_t ga;
 	struct kvmmu_rng r;
 	unsigned long walks = 0, zapped = 0;
 	unsigned int i;
+	double t0;
 	long left;
 	int round;
 	gfn_t g;
@@ -233,7 +235,16 @@ static void concurrent_run(uint32_t delay_ppm)
 	kvmmu_rng_seed(&r, cs.seed);
 	ASSERT_OK(kvmmu_s2_init(&cs.mmu));
 	kvmmu_rwlock_init(&cs.mmu_lock, "mmu_lock", KVMMU_RANK_KVM_MMU_LOCK);
-	pthread_rwlock_init(&cs.guest, NULL);
+	/*
+	 * Writer-preferring: glibc's default lets a stream of walkers starve
+	 * the flush (seen as timeouts on a loaded machine).  A remote flush
+	 * must not wait for walkers that entered after it.
+	 */
+	pthread_rwlockattr_init(&ga);
+	pthread_rwlockattr_setkind_np(
+		&ga, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&cs.guest, &ga);
+	pthread_rwlockattr_destroy(&ga);
 	pthread_barrier_init(&cs.start, NULL, NMAP + NWALK + 1);
 	pthread_barrier_init(&cs.phase, NULL, NMAP + 1);
 	/* Race widening at every atomic and lock (debug builds). */
@@ -264,8 +275,14 @@ static void concurrent_run(uint32_t delay_ppm)
 	kvmmu_write_unlock(&cs.mmu_lock);
 	pthread_barrier_wait(&cs.phase);
 
-	/* Phase 2: zaps under the write lock while mappers remap. */
-	for (round = 0; round < 300; round++) {
+	/*
+	 * Phase 2: zaps under the write lock while mappers remap and walkers
+	 * walk: at least 300 rounds and 1.5 s.
+	 */
+	t0 = test_now();
+	for (round = 0;
+	     round < 300 || (test_now() - t0 < 1.5 && round < 1000000);
+	     round++) {
 		gfn_t start = any_gfn(&r);
 		gfn_t len = kvmmu_rng_below(&r, 4) ?
 				    1 + kvmmu_rng_below(&r, 600) :
