@@ -77,6 +77,15 @@ int cmd_run(int argc, char **argv)
 	if (cli_scn_args("run", RUN_SYNOPSIS, argc, argv, optind, &l))
 		return CLI_EXIT_USAGE;
 	if (trace_path) {
+		const struct kvmmu_backend_ops *b =
+			o.backend ? o.backend : kvmmu_backend_find("model");
+
+		if (!b->set_trace || (o.compare && !o.compare->set_trace))
+			fprintf(stderr,
+				"kvmmu run: --trace: the %s backend records no "
+				"events (the kernel's own are in tracefs: "
+				"kvm:*, kvmmmu:*)\n",
+				b->set_trace ? o.compare->name : b->name);
 		err = kvmmu_trace_open(trace_path, &o.trace);
 		if (err) {
 			cli_scn_free(&l);
