@@ -84,8 +84,7 @@ static inline void cpu_relax(void)
 static inline unsigned int rw_my_shard(void)
 {
 	if (unlikely(!rw_shard_plus1))
-		rw_shard_plus1 =
-			__kvmmu_thread_shard(KVMMU_RWLOCK_SHARDS) + 1;
+		rw_shard_plus1 = __kvmmu_thread_shard(KVMMU_RWLOCK_SHARDS) + 1;
 	return rw_shard_plus1 - 1;
 }
 

@@ -32,8 +32,7 @@ static __thread unsigned int stat_shard_plus1;
 unsigned int kvmmu_stat_shard(void)
 {
 	if (unlikely(!stat_shard_plus1))
-		stat_shard_plus1 =
-			__kvmmu_thread_shard(KVMMU_STAT_SHARDS) + 1;
+		stat_shard_plus1 = __kvmmu_thread_shard(KVMMU_STAT_SHARDS) + 1;
 	return stat_shard_plus1 - 1;
 }
 
