@@ -471,6 +471,13 @@ static int take_deviation(struct sc_parser *p, struct sc_step *st)
 {
 	if (!p->deviation)
 		return 0;
+	/* A spawn's body runs inside the backend as one program. */
+	if (p->depth && p->frames[p->depth].step.kind == SC_SPAWN)
+		return sc_perr(
+			p, st->col,
+			"the deviation at line %u is inside a spawn body "
+			"(expected it before the spawn's join)",
+			p->deviation_line);
 	if (st->kind == SC_VM || st->kind == SC_REPEAT ||
 	    st->kind == SC_SPAWN || st->kind == SC_CHECK ||
 	    st->kind == SC_STAT_MARK)
