@@ -76,6 +76,12 @@ struct kvmmu_backend;
 
 struct kvmmu_backend_ops {
 	const char *name; /* "model", "kvm" */
+	/*
+	 * The scenario's expectations describe this backend (the model): a
+	 * step marked "deviation REASON" is judged on it and forgiven on
+	 * the others.
+	 */
+	bool reference;
 	/* NULL if usable here, else why not ("no /dev/kvm"). */
 	const char *(*unavailable)(void);
 	/*

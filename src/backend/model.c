@@ -563,6 +563,7 @@ static int model_check(struct kvmmu_backend *be, char *msg, size_t len)
 
 const struct kvmmu_backend_ops kvmmu_model_backend = {
 	.name = "model",
+	.reference = true,
 	.unavailable = model_unavailable,
 	.create = model_create,
 	.destroy = model_destroy,

@@ -35,6 +35,7 @@ static void setup(void)
 {
 	liar = *kvmmu_backend_find("model");
 	liar.name = "liar";
+	liar.reference = false; /* it stands in for a kernel */
 	liar.mem_read = liar_mem_read;
 	skipper = *kvmmu_backend_find("model");
 	skipper.name = "skipper";
