@@ -10,29 +10,8 @@
 #   KVMMU_CLI=build/kvmmu tests/cli/diff_corpus.sh
 set -u
 
-cli=${KVMMU_CLI:-build/kvmmu}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+. "$(dirname "$0")/tap-lib"
 ksm=/sys/kernel/mm/ksm
-
-ok() { # ok DESCRIPTION CONDITION-STATUS
-	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then
-		echo "ok $n $1"
-	else
-		echo "not ok $n $1"
-		failed=1
-	fi
-}
-
-contains() { # contains FILE TEXT
-	if grep -qF -- "$2" "$1"; then return 0; fi
-	echo "# '$1' does not contain '$2':" >&2
-	sed 's/^/#   /' "$1" >&2
-	return 1
-}
 
 # The KSM knobs kvmmu may change, at rest, one line: read under kvmmu's
 # lock file (no merge of another test is under way), and if a merge was
